@@ -1,0 +1,1 @@
+"""The `tokenplace` command line."""

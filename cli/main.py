@@ -1,0 +1,78 @@
+"""`tokenplace up | relay | gateway | node`: run the network or one of its processes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from cli.logs import configure_logging
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tokenplace", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("TOKENPLACE_LOG_LEVEL", "INFO"))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="relay, gateway and one node on localhost")
+    up.add_argument("--relay-port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT)")
+    up.add_argument("--port", type=int, help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT)")
+    up.add_argument("--engine", choices=["llama_cpp", "echo"], help="default llama_cpp")
+
+    relay = commands.add_parser("relay", help="run the relay (gRPC control plane)")
+    relay.add_argument("--host")
+    relay.add_argument("--port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT)")
+
+    gateway = commands.add_parser("gateway", help="run the OpenAI-compatible HTTP gateway")
+    gateway.add_argument("--relay", help="relay HOST:PORT (TOKENPLACE_GATEWAY_RELAY)")
+    gateway.add_argument("--host")
+    gateway.add_argument("--port", type=int, help="default 8000 (TOKENPLACE_GATEWAY_PORT)")
+
+    node = commands.add_parser("node", help="run a compute node")
+    node.add_argument("--relay", help="relay HOST:PORT (TOKENPLACE_NODE_RELAY)")
+    node.add_argument("--engine", choices=["llama_cpp", "echo"])
+    node.add_argument("--model-path", help="a GGUF file (default: bundled SmolLM2)")
+    node.add_argument("--slots", type=int, help="concurrent jobs (TOKENPLACE_NODE_SLOTS)")
+    node.add_argument("--key-path", help="the node's RSA key (created 0600 if absent)")
+    node.add_argument("--name", dest="display_name", help="name shown to operators")
+    return parser
+
+
+def overrides(args: argparse.Namespace, *names: str) -> dict[str, object]:
+    """Flags the user actually gave, to layer over environment-derived settings."""
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return asyncio.run(_dispatch(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "relay":
+        from cli.run import run_relay
+
+        return await run_relay(overrides(args, "host", "port"))
+    if args.command == "gateway":
+        from cli.run import run_gateway
+
+        return await run_gateway(overrides(args, "relay", "host", "port"))
+    if args.command == "node":
+        from cli.run import run_node
+
+        return await run_node(
+            overrides(args, "relay", "engine", "model_path", "slots", "key_path", "display_name")
+        )
+    from cli.up import run_up
+
+    return await run_up(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

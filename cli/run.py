@@ -1,0 +1,73 @@
+"""Run one process of the network until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+async def until_signalled(work: Awaitable[Any]) -> None:
+    """Await `work`, cancelling it cleanly on SIGINT or SIGTERM."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+async def run_relay(flags: dict[str, Any]) -> int:
+    from relay.config import RelaySettings
+    from relay.server import RelayServer
+
+    relay = RelayServer(RelaySettings(**flags))
+    await relay.start()
+    print(f"relay: listening on {relay.address}", flush=True)
+    try:
+        await until_signalled(relay.server.wait_for_termination())
+    finally:
+        await relay.stop()
+    return 0
+
+
+async def run_gateway(flags: dict[str, Any]) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.config import GatewaySettings
+
+    settings = GatewaySettings(**flags)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port,
+        log_config=None, access_log=False, lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    await server.serve()
+    return 0
+
+
+async def run_node(flags: dict[str, Any]) -> int:
+    from e2ee import load_or_create_private_key
+    from node.agent import NodeAgent, RegistrationRejected
+    from node.config import NodeSettings
+    from node.engines import create_engine
+
+    settings = NodeSettings(**flags)
+    engine = await asyncio.to_thread(create_engine, settings)
+    agent = NodeAgent(settings, engine, load_or_create_private_key(settings.key_path))
+    print(f"node: serving {engine.model.id} via {settings.relay}", flush=True)
+    try:
+        await until_signalled(agent.run())
+    except RegistrationRejected as rejected:
+        log.error("the relay refused this node: %s", rejected)
+        return 2
+    finally:
+        engine.close()
+    return 0

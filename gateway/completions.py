@@ -1,0 +1,85 @@
+"""Plaintext-mode completions: the gateway as the E2EE client on the caller's behalf.
+
+Select a node, seal the request to its key, dispatch through the relay, open
+the sealed answer, and on a node lost before answering, retry on another.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from e2ee import DecryptionError, open_json, public_key_b64, seal_json
+from e2ee.payload import InnerRequest, InnerResponse, JobRequest
+from gateway.config import GatewaySettings
+from gateway.errors import APIError
+from gateway.relay_client import RelayClient
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_CODES = {"node_lost", "node_busy"}
+
+
+class CompletionService:
+    def __init__(
+        self, relay: RelayClient, private_key: rsa.RSAPrivateKey, settings: GatewaySettings
+    ) -> None:
+        self.relay = relay
+        self.private_key = private_key
+        self.public_key = public_key_b64(private_key)
+        self.settings = settings
+
+    def rotate_key(self, private_key: rsa.RSAPrivateKey) -> None:
+        self.private_key = private_key
+        self.public_key = public_key_b64(private_key)
+
+    async def complete(self, request: JobRequest) -> dict[str, Any]:
+        """Run `request` on some node; returns the node's OpenAI-shaped response."""
+        request_id = f"req_{uuid.uuid4().hex}"
+        tried: list[str] = []
+        for attempt in range(1, self.settings.max_attempts + 1):
+            node = await self.relay.select_node(request.model, exclude=tried)
+            try:
+                return await self._attempt(node.node_id, node.public_key, request_id, request)
+            except APIError as error:
+                if error.code not in RETRYABLE_CODES:
+                    raise
+                log.warning(
+                    "node failed before answering; retrying",
+                    extra={"request_id": request_id, "node_id": node.node_id, "attempt": attempt},
+                )
+                tried.append(node.node_id)
+        raise APIError(
+            503, "every compute node tried was lost before answering; retry shortly",
+            "no_compute_node_available",
+        )
+
+    async def _attempt(
+        self, node_id: str, node_key: str, request_id: str, request: JobRequest
+    ) -> dict[str, Any]:
+        inner = InnerRequest(
+            request_id=request_id, client_public_key=self.public_key, request=request
+        )
+        sealed = seal_json(inner.model_dump(exclude_none=True), node_key)
+        dispatched = await self.relay.dispatch(
+            node_id, request.model, self.public_key, request_id, sealed,
+            timeout=self.settings.request_timeout_seconds,
+        )
+        try:
+            reply = InnerResponse.model_validate(open_json(dispatched.response, self.private_key))
+        except (DecryptionError, ValueError):
+            raise APIError(
+                502, "the compute node returned an answer that could not be opened",
+                "upstream_error",
+            ) from None
+        if reply.request_id != request_id:
+            raise APIError(502, "the compute node answered a different request", "upstream_error")
+        if reply.error is not None:
+            raise APIError(400, reply.error.message, reply.error.code or "invalid_request",
+                           reply.error.param)
+        if reply.response is None:
+            raise APIError(502, "the compute node returned no response", "upstream_error")
+        return reply.response

@@ -1,0 +1,16 @@
+"""FastAPI dependencies: the process-wide services, stored on app.state by the lifespan."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from gateway.completions import CompletionService
+from gateway.relay_client import RelayClient
+
+
+def completion_service(request: Request) -> CompletionService:
+    return request.app.state.completions
+
+
+def relay_client(request: Request) -> RelayClient:
+    return request.app.state.relay

@@ -1,0 +1,147 @@
+"""The OpenAI error shape on every route, and the one table from relay statuses to HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from google.rpc import error_details_pb2, status_pb2
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "insufficient_quota",
+          403: "permission_error", 404: "invalid_request_error", 405: "invalid_request_error",
+          409: "invalid_request_error", 410: "invalid_request_error", 413: "invalid_request_error",
+          429: "rate_limit_error"}
+# Relay ErrorInfo reason -> (HTTP status, OpenAI error code). The one place this mapping lives.
+RELAY_REASONS: dict[str, tuple[int, str]] = {
+    "invalid_request": (400, "invalid_request"),
+    "bad_envelope": (400, "bad_envelope"),
+    "model_not_found": (404, "model_not_found"),  # param: "model", see from_rpc_error
+    "node_not_found": (404, "node_not_found"),
+    "cancelled": (410, "request_cancelled"),
+    "queue_full": (429, "rate_limit_error"),
+    "upstream_error": (502, "upstream_error"),
+    "no_compute_node_available": (503, "no_compute_node_available"),
+    "node_lost": (503, "node_lost"),
+    "node_busy": (503, "node_busy"),
+    "timeout": (504, "timeout"),
+}
+# Fallback for statuses without ErrorInfo, e.g. the relay itself is unreachable.
+GRPC_CODES: dict[grpc.StatusCode, tuple[int, str]] = {
+    grpc.StatusCode.UNAVAILABLE: (503, "relay_unavailable"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "rate_limit_error"),
+    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_request"),
+    grpc.StatusCode.NOT_FOUND: (404, "not_found"),
+    grpc.StatusCode.UNAUTHENTICATED: (401, "invalid_api_key"),
+    grpc.StatusCode.PERMISSION_DENIED: (403, "permission_denied"),
+    grpc.StatusCode.CANCELLED: (410, "request_cancelled"),
+}
+RETRY_AFTER_SECONDS = {429: 1, 503: 2}
+
+
+class APIError(Exception):
+    def __init__(
+        self, status: int, message: str, code: str, param: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.param = param
+        self.type = error_type or _TYPES.get(status, "api_error")
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type,
+                          "param": self.param, "code": self.code}}
+
+    def response(self) -> JSONResponse:
+        headers = {}
+        if self.status in RETRY_AFTER_SECONDS:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS[self.status])
+        return JSONResponse(self.body(), status_code=self.status, headers=headers)
+
+
+def relay_reason(error: grpc.aio.AioRpcError) -> str | None:
+    """The ErrorInfo reason the relay attached to a failed call, if any."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info.reason
+    return None
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> APIError:
+    reason = relay_reason(error)
+    if reason in RELAY_REASONS:
+        status, code = RELAY_REASONS[reason]
+        param = "model" if code == "model_not_found" else None
+        return APIError(status, error.details() or code, code, param)
+    status, code = GRPC_CODES.get(error.code(), (502, "upstream_error"))
+    if code == "relay_unavailable":
+        return APIError(status, "the relay is unreachable; try again shortly", code)
+    return APIError(status, error.details() or code, code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(APIError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, APIError)
+    return exc.response()
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_api_error(exc.errors()).response()
+
+
+def validation_api_error(errors: Any) -> APIError:
+    """FastAPI's 422 becomes an OpenAI 400 naming the first bad parameter."""
+    first = next(iter(errors), {})
+    loc = [part for part in first.get("loc", ()) if part != "body"]
+    if first.get("type") == "json_invalid":
+        return APIError(400, "the request body is not valid JSON", "invalid_request")
+    param = _param_path(loc)
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    return APIError(400, f"{param}: {message}" if param else message, "invalid_request", param)
+
+
+def _param_path(loc: list[Any]) -> str | None:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith(("function-", "tagged-union")) and part not in (
+            "str", "list[ChatMessageIn]", "EncryptedPayload",
+        ):
+            path += f".{part}" if path else str(part)
+    return path or None
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
+    message = str(exc.detail) if exc.detail else code
+    if exc.status_code == 404:
+        message = f"no route for {request.method} {request.url.path}"
+    return APIError(exc.status_code, message, code).response()
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return APIError(500, "internal error; it has been logged", "api_error").response()

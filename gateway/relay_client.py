@@ -1,0 +1,104 @@
+"""The gateway's gRPC client for the relay's InferenceService.
+
+Converts protobuf at this edge: callers see plain dataclasses and APIError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import grpc
+
+from e2ee import Envelope
+from gateway.errors import from_rpc_error
+from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogModel:
+    id: str
+    owned_by: str
+    created: int
+    node_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedNode:
+    node_id: str
+    public_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    node_id: str
+    response: Envelope
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class RelayClient:
+    def __init__(self, address: str, control_timeout_seconds: float) -> None:
+        self.address = address
+        self.control_timeout_seconds = control_timeout_seconds
+        self._channel = grpc.aio.insecure_channel(
+            address,
+            options=[("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                     ("grpc.max_send_message_length", 16 * 1024 * 1024)],
+        )
+        self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def list_models(self) -> list[CatalogModel]:
+        try:
+            reply = await self._stub.ListModels(
+                inference_pb2.ListModelsRequest(), timeout=self.control_timeout_seconds
+            )
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+        return [
+            CatalogModel(m.card.id, m.card.owned_by, m.card.created, m.node_count)
+            for m in reply.models
+        ]
+
+    async def select_node(self, model: str, exclude: Iterable[str] = ()) -> SelectedNode:
+        request = inference_pb2.SelectNodeRequest(model=model, exclude_node_ids=list(exclude))
+        try:
+            reply = await self._stub.SelectNode(request, timeout=self.control_timeout_seconds)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+        return SelectedNode(reply.node_id, reply.public_key)
+
+    async def dispatch(
+        self,
+        node_id: str,
+        model: str,
+        client_public_key: str,
+        request_id: str,
+        envelope: Envelope,
+        timeout: float,
+    ) -> Dispatched:
+        request = inference_pb2.DispatchRequest(
+            node_id=node_id,
+            model=model,
+            envelope=common_pb2.Envelope(
+                client_public_key=client_public_key,
+                request_id=request_id,
+                ciphertext=envelope.ciphertext,
+                cipherkey=envelope.cipherkey,
+                iv=envelope.iv,
+            ),
+        )
+        try:
+            reply = await self._stub.Dispatch(request, timeout=timeout)
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+        sealed = reply.response
+        return Dispatched(
+            node_id=reply.node_id,
+            response=Envelope(sealed.ciphertext, sealed.cipherkey, sealed.iv),
+            prompt_tokens=reply.usage.prompt_tokens,
+            completion_tokens=reply.usage.completion_tokens,
+        )

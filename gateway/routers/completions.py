@@ -1,0 +1,99 @@
+"""POST /chat/completions and /completions (non-streaming), plaintext and encrypted."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from e2ee.payload import ChatMessage, JobRequest, SamplingOptions
+from gateway import encrypted
+from gateway.completions import CompletionService
+from gateway.deps import completion_service
+from gateway.disconnect import cancel_on_disconnect
+from gateway.errors import APIError
+from gateway.schemas import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ChatMessageIn,
+    CompletionRequest,
+    EncryptedPayload,
+    EncryptedResponse,
+    ErrorResponse,
+    TextCompletion,
+)
+
+router = APIRouter(tags=["completions"])
+Completions = Annotated[CompletionService, Depends(completion_service)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 404, 410, 429, 502, 503, 504)
+}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    responses={200: {"model": ChatCompletion | EncryptedResponse}, **ERRORS},
+)
+async def create_chat_completion(
+    body: ChatCompletionRequest, request: Request, service: Completions
+) -> JSONResponse:
+    if body.encrypted:
+        client_key = encrypted.require_client_key(body.client_public_key)
+        messages = encrypted.open_messages(service, body.messages)
+    elif isinstance(body.messages, EncryptedPayload):
+        raise APIError(400, "messages is an envelope but encrypted is not true",
+                       "invalid_request", "encrypted")
+    else:
+        messages = body.messages
+    job = JobRequest(model=body.model, messages=_inner_messages(messages), options=_options(body))
+    return await _run(request, service, job, body.client_public_key if body.encrypted else None)
+
+
+@router.post(
+    "/completions",
+    response_model=None,
+    responses={200: {"model": TextCompletion | EncryptedResponse}, **ERRORS},
+)
+async def create_completion(
+    body: CompletionRequest, request: Request, service: Completions
+) -> JSONResponse:
+    if body.encrypted:
+        encrypted.require_client_key(body.client_public_key)
+        prompt = encrypted.open_field(service, body.prompt, "prompt")
+    elif isinstance(body.prompt, EncryptedPayload):
+        raise APIError(400, "prompt is an envelope but encrypted is not true",
+                       "invalid_request", "encrypted")
+    else:
+        prompt = body.prompt
+    job = JobRequest(model=body.model, prompt=_single_prompt(prompt), options=_options(body))
+    return await _run(request, service, job, body.client_public_key if body.encrypted else None)
+
+
+async def _run(
+    request: Request, service: CompletionService, job: JobRequest, client_key: str | None
+) -> JSONResponse:
+    result = await cancel_on_disconnect(request, service.complete(job))
+    if client_key is None:
+        return JSONResponse(result)
+    return JSONResponse(encrypted.seal_response(result, client_key).model_dump())
+
+
+def _inner_messages(messages: list[ChatMessageIn]) -> list[ChatMessage]:
+    return [ChatMessage(role=m.role, content=m.text(), name=m.name) for m in messages]
+
+
+def _single_prompt(prompt: Any) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        return prompt[0]
+    raise APIError(400, "prompt must be a string (or a list of exactly one string)",
+                   "invalid_request", "prompt")
+
+
+def _options(body: SamplingOptions) -> SamplingOptions:
+    return SamplingOptions.model_validate(
+        body.model_dump(include=set(SamplingOptions.model_fields), exclude_none=True)
+    )

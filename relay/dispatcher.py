@@ -1,0 +1,198 @@
+"""Dispatch: hands sealed jobs to nodes and routes their sealed results back.
+
+The relay never sees plaintext: a job is routing metadata plus ciphertext,
+kept only until it has been written to the node's stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+
+from relay.errors import (
+    InvalidArgument,
+    JobCancelled,
+    JobTimedOut,
+    ModelNotFound,
+    NodeLost,
+    RelayError,
+)
+from relay.registry import CancelOrder, NodeSession, Registry, SealedJob
+from relay.watch import ChangeSignal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """An E2EE envelope as the relay handles it: routing ids and ciphertext."""
+
+    client_public_key: str
+    request_id: str
+    ciphertext: bytes
+    cipherkey: bytes
+    iv: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    node_id: str
+    response: Sealed
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(eq=False)
+class JobRecord:
+    job_id: str
+    node: NodeSession
+    model: str
+    client_public_key: str
+    request_id: str
+    started: float = field(default_factory=time.monotonic)
+    accepted: bool = False
+    abandoned: bool = False
+    result: asyncio.Future[JobOutcome] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Dispatcher:
+    def __init__(self, registry: Registry, default_timeout_seconds: float) -> None:
+        self.registry = registry
+        self.default_timeout_seconds = default_timeout_seconds
+        self._jobs: dict[str, JobRecord] = {}
+        self._by_request: dict[tuple[str, str], str] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.changes = ChangeSignal()
+
+    async def wait_idle(self) -> None:
+        """Return once no job is in flight."""
+        await self._idle.wait()
+
+    def jobs(self) -> list[JobRecord]:
+        return list(self._jobs.values())
+
+    async def dispatch(
+        self, node_id: str, model: str, sealed: Sealed, timeout: float | None
+    ) -> JobOutcome:
+        """Run one sealed job on `node_id`, waiting at most `timeout` seconds."""
+        _check_routing(sealed)
+        node = self.registry.get(node_id)
+        if model not in node.models:
+            raise ModelNotFound(f"compute node {node_id} does not serve {model!r}")
+        budget = self.default_timeout_seconds if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        try:
+            async with asyncio.timeout(budget):
+                await node.slot_pool.acquire()
+        except TimeoutError:
+            raise JobTimedOut("timed out waiting for a free slot on the compute node") from None
+        job = self._start(node, model, sealed, deadline)
+        try:
+            return await asyncio.wait_for(asyncio.shield(job.result), deadline - time.monotonic())
+        except TimeoutError:
+            self._abandon(job)
+            raise JobTimedOut(f"the compute node did not answer within {budget:.0f} s") from None
+        except asyncio.CancelledError:
+            self._abandon(job)
+            raise
+
+    def _start(self, node: NodeSession, model: str, sealed: Sealed, deadline: float) -> JobRecord:
+        job = JobRecord(
+            job_id=uuid.uuid4().hex,
+            node=node,
+            model=model,
+            client_public_key=sealed.client_public_key,
+            request_id=sealed.request_id,
+        )
+        self._jobs[job.job_id] = job
+        self._idle.clear()
+        self.changes.notify()
+        self._by_request[(sealed.client_public_key, sealed.request_id)] = job.job_id
+        node.send(
+            SealedJob(
+                job_id=job.job_id,
+                model=model,
+                client_public_key=sealed.client_public_key,
+                request_id=sealed.request_id,
+                ciphertext=sealed.ciphertext,
+                cipherkey=sealed.cipherkey,
+                iv=sealed.iv,
+                deadline_unix=time.time() + (deadline - time.monotonic()),
+            )
+        )
+        log.info("job dispatched", extra={"job_id": job.job_id, "node_id": node.node_id})
+        return job
+
+    def _abandon(self, job: JobRecord) -> None:
+        """The caller stopped waiting: tell the node to stop; its slot frees when it reports."""
+        if job.job_id not in self._jobs or job.abandoned:
+            return
+        job.abandoned = True
+        job.node.send(CancelOrder(job.job_id))
+        log.info("job cancelled", extra={"job_id": job.job_id, "node_id": job.node.node_id})
+
+    def cancel(self, client_public_key: str, request_id: str) -> bool:
+        job_id = self._by_request.get((client_public_key, request_id))
+        job = self._jobs.get(job_id) if job_id else None
+        if job is None:
+            return False
+        if not job.result.done():
+            job.result.set_exception(JobCancelled("the request was cancelled"))
+        self._abandon(job)
+        return True
+
+    def on_accepted(self, node_id: str, job_id: str) -> None:
+        job = self._jobs.get(job_id)
+        if job is not None and job.node.node_id == node_id:
+            job.accepted = True
+            self.changes.notify()
+
+    def on_result(self, node_id: str, job_id: str, outcome: JobOutcome | RelayError) -> None:
+        """Only the node the job was sent to may deliver its result."""
+        job = self._jobs.get(job_id)
+        if job is None or job.node.node_id != node_id:
+            log.warning("result for unknown job ignored", extra={"node_id": node_id})
+            return
+        if not job.result.done():
+            if isinstance(outcome, RelayError):
+                job.result.set_exception(outcome)
+            else:
+                routed = replace(
+                    outcome.response,
+                    client_public_key=job.client_public_key,
+                    request_id=job.request_id,
+                )
+                job.result.set_result(replace(outcome, response=routed))
+        self._finish(job)
+        job.node.slot_pool.release()
+
+    def on_node_lost(self, node: NodeSession) -> None:
+        """Fail every job of a vanished node at once with a retryable error."""
+        for job in [j for j in self._jobs.values() if j.node is node]:
+            if not job.result.done():
+                job.result.set_exception(NodeLost(f"compute node {node.node_id} disconnected"))
+            self._finish(job)
+
+    def _finish(self, job: JobRecord) -> None:
+        self._jobs.pop(job.job_id, None)
+        if not self._jobs:
+            self._idle.set()
+        self.changes.notify()
+        key = (job.client_public_key, job.request_id)
+        if self._by_request.get(key) == job.job_id:
+            del self._by_request[key]
+        if job.result.done() and not job.result.cancelled():
+            job.result.exception()  # mark retrieved: an abandoned job's error is expected
+
+
+def _check_routing(sealed: Sealed) -> None:
+    if not sealed.client_public_key or not sealed.request_id:
+        raise InvalidArgument("an envelope needs client_public_key and request_id")
+    if not sealed.ciphertext or not sealed.cipherkey or not sealed.iv:
+        raise InvalidArgument("an envelope needs ciphertext, cipherkey and iv")

@@ -1,0 +1,165 @@
+"""The live node registry: who is connected, what they serve, how loaded they are."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from e2ee import load_public_key
+from relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
+from relay.slots import SlotPool
+from relay.watch import ChangeSignal
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str
+    owned_by: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class SealedJob:
+    """A job order for a node: routing fields plus opaque ciphertext."""
+
+    job_id: str
+    model: str
+    client_public_key: str
+    request_id: str
+    ciphertext: bytes
+    cipherkey: bytes
+    iv: bytes
+    deadline_unix: float
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    job_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrainOrder:
+    grace_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseOrder:
+    """Ends the stream from the relay side (a newer connection took over)."""
+
+    reason: str
+
+
+Outbound = SealedJob | CancelOrder | DrainOrder | CloseOrder
+
+
+@dataclass(eq=False)
+class NodeSession:
+    node_id: str
+    public_key: str
+    models: dict[str, ModelInfo]
+    slot_pool: SlotPool
+    inventory: dict[str, Any]
+    display_name: str
+    peer: str
+    connected_at: float = field(default_factory=time.time)
+    last_seen: float = field(default_factory=time.monotonic)
+    last_seen_wall: float = field(default_factory=time.time)
+    last_dispatch: int = 0
+    draining: bool = False
+    outbound: asyncio.Queue[Outbound] = field(default_factory=asyncio.Queue)
+
+    def touch(self) -> None:
+        self.last_seen = time.monotonic()
+        self.last_seen_wall = time.time()
+
+    def send(self, message: Outbound) -> None:
+        self.outbound.put_nowait(message)
+
+    def is_online(self, timeout_seconds: float) -> bool:
+        return not self.draining and time.monotonic() - self.last_seen <= timeout_seconds
+
+
+class Registry:
+    def __init__(self, node_timeout_seconds: float) -> None:
+        self.node_timeout_seconds = node_timeout_seconds
+        self._nodes: dict[str, NodeSession] = {}
+        self._dispatch_counter = itertools.count(1)
+        self.changes = ChangeSignal()
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Wait until `predicate()` holds, re-checked whenever a node joins or leaves."""
+        await self.changes.wait_until(predicate)
+
+    @staticmethod
+    def node_id_for(public_key: str) -> str:
+        """Stable id from the key's fingerprint, so a reconnecting node keeps its name."""
+        der = load_public_key(public_key).public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return "node-" + hashlib.sha256(der).hexdigest()[:16]
+
+    def add(self, session: NodeSession) -> NodeSession | None:
+        """Register `session`; returns the older session of the same node, if any."""
+        previous = self._nodes.get(session.node_id)
+        self._nodes[session.node_id] = session
+        self.changes.notify()
+        return previous
+
+    def remove(self, session: NodeSession) -> bool:
+        """Forget `session` (only if it is still the current one for its id)."""
+        session.slot_pool.close(NodeLost(f"compute node {session.node_id} disconnected"))
+        if self._nodes.get(session.node_id) is session:
+            del self._nodes[session.node_id]
+            self.changes.notify()
+            return True
+        return False
+
+    def get(self, node_id: str) -> NodeSession:
+        session = self._nodes.get(node_id)
+        if session is None:
+            raise NodeNotFound(f"no compute node {node_id!r} is connected")
+        return session
+
+    def all(self) -> list[NodeSession]:
+        return list(self._nodes.values())
+
+    def online(self) -> list[NodeSession]:
+        return [n for n in self._nodes.values() if n.is_online(self.node_timeout_seconds)]
+
+    def catalog(self) -> dict[str, tuple[ModelInfo, list[NodeSession]]]:
+        """Model id -> (card, online nodes serving it)."""
+        served: dict[str, tuple[ModelInfo, list[NodeSession]]] = {}
+        for node in self.online():
+            for model_id, card in node.models.items():
+                served.setdefault(model_id, (card, []))[1].append(node)
+        return served
+
+    def select(self, model: str, exclude: Iterable[str] = ()) -> NodeSession:
+        """Least loaded online node serving `model`, free slots first.
+
+        When every candidate is busy, the least loaded one is still returned so
+        the job can queue there (bounded); only an absent model is an error.
+        """
+        online = self.online()
+        if not online:
+            raise NoNodeAvailable("no compute node is online; try again when one connects")
+        serving = [n for n in online if model in n.models]
+        if not serving:
+            raise ModelNotFound(f"the model {model!r} is not served by any online compute node")
+        excluded = set(exclude)
+        candidates = [n for n in serving if n.node_id not in excluded]
+        if not candidates:
+            raise NoNodeAvailable(f"no other compute node serving {model!r} is online")
+        chosen = min(
+            candidates,
+            key=lambda n: (n.slot_pool.free == 0, n.slot_pool.load(), n.last_dispatch),
+        )
+        chosen.last_dispatch = next(self._dispatch_counter)
+        return chosen

@@ -1,0 +1,1 @@
+"""Thin gRPC servicers: convert wire types at the edge, call domain code."""

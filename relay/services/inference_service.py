@@ -1,0 +1,57 @@
+"""InferenceService: the gateways' unary API onto the registry and dispatcher."""
+
+from __future__ import annotations
+
+import grpc
+
+from relay.dispatcher import Dispatcher
+from relay.registry import Registry
+from relay.services import convert
+from relay.services.status import translate_errors
+from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
+    def __init__(self, registry: Registry, dispatcher: Dispatcher) -> None:
+        self.registry = registry
+        self.dispatcher = dispatcher
+
+    @translate_errors
+    async def ListModels(self, request, context) -> inference_pb2.ListModelsResponse:  # noqa: N802
+        served = [
+            inference_pb2.ServedModel(
+                card=convert.model_to_pb(card),
+                node_count=len(nodes),
+                free_slots=sum(node.slot_pool.free for node in nodes),
+            )
+            for card, nodes in self.registry.catalog().values()
+        ]
+        served.sort(key=lambda model: model.card.id)
+        return inference_pb2.ListModelsResponse(models=served)
+
+    @translate_errors
+    async def SelectNode(self, request, context) -> inference_pb2.SelectNodeResponse:  # noqa: N802
+        node = self.registry.select(request.model, exclude=request.exclude_node_ids)
+        return inference_pb2.SelectNodeResponse(node_id=node.node_id, public_key=node.public_key)
+
+    @translate_errors
+    async def Dispatch(  # noqa: N802
+        self, request: inference_pb2.DispatchRequest, context: grpc.aio.ServicerContext
+    ) -> inference_pb2.DispatchResponse:
+        outcome = await self.dispatcher.dispatch(
+            node_id=request.node_id,
+            model=request.model,
+            sealed=convert.sealed_from_pb(request.envelope),
+            timeout=context.time_remaining(),
+        )
+        return inference_pb2.DispatchResponse(
+            response=convert.sealed_to_pb(outcome.response),
+            usage={"prompt_tokens": outcome.prompt_tokens,
+                   "completion_tokens": outcome.completion_tokens},
+            node_id=outcome.node_id,
+        )
+
+    @translate_errors
+    async def Cancel(self, request, context) -> inference_pb2.CancelResponse:  # noqa: N802
+        cancelled = self.dispatcher.cancel(request.client_public_key, request.request_id)
+        return inference_pb2.CancelResponse(cancelled=cancelled)

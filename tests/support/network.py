@@ -1,0 +1,113 @@
+"""An in-process token.place network on port 0: relay, nodes and gateway in one loop.
+
+Each component is the real server (grpc.aio, uvicorn); only the processes are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from e2ee import load_or_create_private_key
+from gateway.app import create_app
+from gateway.config import GatewaySettings
+from node.agent import NodeAgent
+from node.config import NodeSettings
+from node.engines.base import Engine
+from node.engines.echo import EchoEngine
+from relay.config import RelaySettings
+from relay.server import RelayServer
+
+
+@dataclass
+class RunningNode:
+    agent: NodeAgent
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+@dataclass
+class RunningGateway:
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+class LocalNetwork:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.relay: RelayServer | None = None
+        self.nodes: list[RunningNode] = []
+        self.gateways: list[RunningGateway] = []
+
+    @property
+    def relay_address(self) -> str:
+        assert self.relay is not None
+        return f"127.0.0.1:{self.relay.port}"
+
+    async def start_relay(self, **overrides: Any) -> RelayServer:
+        self.relay = RelayServer(RelaySettings(**{"host": "127.0.0.1", "port": 0, **overrides}))
+        await self.relay.start()
+        return self.relay
+
+    async def start_node(self, engine: Engine | None = None, **overrides: Any) -> RunningNode:
+        index = len(self.nodes)
+        settings = NodeSettings(
+            relay=self.relay_address,
+            key_path=self.tmp_path / f"node{index}.pem",
+            display_name=f"test-node-{index}",
+            reconnect_base_seconds=0.05,
+            reconnect_max_seconds=0.5,
+            **overrides,
+        )
+        engine = engine or EchoEngine()
+        agent = NodeAgent(settings, engine, load_or_create_private_key(settings.key_path))
+        node = RunningNode(agent, asyncio.create_task(agent.run()))
+        self.nodes.append(node)
+        async with asyncio.timeout(10):
+            await agent.registered.wait()
+        return node
+
+    async def start_gateway(self, **overrides: Any) -> RunningGateway:
+        settings = GatewaySettings(
+            relay=self.relay_address,
+            key_path=self.tmp_path / f"gateway{len(self.gateways)}.pem",
+            **overrides,
+        )
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(create_app(settings), log_config=None, access_log=False,
+                                lifespan="on")
+        server = uvicorn.Server(config)
+        # A socket bound before serving: clients connecting early wait in its backlog.
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        gateway = RunningGateway(server, task, sock.getsockname()[1])
+        self.gateways.append(gateway)
+        return gateway
+
+    async def stop(self) -> None:
+        for gateway in self.gateways:
+            await gateway.stop()
+        for node in self.nodes:
+            await node.stop()
+        if self.relay is not None:
+            await self.relay.stop(grace=0)
