@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
-    "message", "asctime", "color_message", "taskName",
+    "message",
+    "asctime",
+    "color_message",
+    "taskName",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
@@ -17,10 +18,8 @@ async def until_signalled(work: Awaitable[Any]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
 
 
 async def run_relay(flags: dict[str, Any]) -> int:
@@ -45,8 +44,12 @@ async def run_gateway(flags: dict[str, Any]) -> int:
 
     settings = GatewaySettings(**flags)
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port,
-        log_config=None, access_log=False, lifespan="on",
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     await server.serve()

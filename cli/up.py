@@ -24,6 +24,7 @@ class Child:
     name: str
     process: asyncio.subprocess.Process
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    forwarder: asyncio.Task[None] | None = None
 
 
 async def run_up(args: argparse.Namespace) -> int:
@@ -37,11 +38,13 @@ async def run_up(args: argparse.Namespace) -> int:
         children.append(relay)
         await _ready_or_exit(relay)
         gateway = await _spawn(
-            "gateway", ["gateway", "--relay", relay_address, "--port", str(gateway_port)],
+            "gateway",
+            ["gateway", "--relay", relay_address, "--port", str(gateway_port)],
             args.log_level,
         )
-        node = await _spawn("node", ["node", "--relay", relay_address, "--engine", engine],
-                            args.log_level)
+        node = await _spawn(
+            "node", ["node", "--relay", relay_address, "--engine", engine], args.log_level
+        )
         children += [gateway, node]
         for child in (gateway, node):
             await _ready_or_exit(child)
@@ -60,11 +63,17 @@ class ChildFailed(Exception):
 
 async def _spawn(name: str, argv: list[str], log_level: str) -> Child:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.main", "--log-level", log_level, *argv,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "cli.main",
+        "--log-level",
+        log_level,
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     child = Child(name, process)
-    asyncio.create_task(_forward(child))
+    child.forwarder = asyncio.create_task(_forward(child))
     return child
 
 

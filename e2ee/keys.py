@@ -50,7 +50,9 @@ def _write_private(path: Path, key: rsa.RSAPrivateKey) -> None:
         serialization.NoEncryption(),
     )
     tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a stale file would keep its (possibly wider) mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)  # regardless of umask
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     os.replace(tmp, path)
@@ -91,7 +93,10 @@ def load_public_key(text: str) -> rsa.RSAPublicKey:
 def _pem_bytes(text: str) -> bytes:
     stripped = text.strip()
     if stripped.startswith("-----BEGIN"):
-        return stripped.encode("ascii", errors="strict")
+        try:
+            return stripped.encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise InvalidPublicKey("a PEM public key must be ASCII") from exc
     try:
         return base64.b64decode(stripped, validate=True)
     except (binascii.Error, ValueError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
 from e2ee import load_or_create_private_key
@@ -18,14 +19,16 @@ from gateway.routers import completions, meta, models
 API_PREFIXES = ("/api/v1", "/v1")
 
 
-def create_app(settings: GatewaySettings) -> FastAPI:
+def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None = None) -> FastAPI:
+    """The gateway app. `private_key` overrides the key file (tests reuse keys)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay = RelayClient(settings.relay, settings.control_timeout_seconds)
-        private_key = load_or_create_private_key(settings.key_path)
+        key = private_key or load_or_create_private_key(settings.key_path)
         app.state.settings = settings
         app.state.relay = relay
-        app.state.completions = CompletionService(relay, private_key, settings)
+        app.state.completions = CompletionService(relay, key, settings)
         try:
             yield
         finally:

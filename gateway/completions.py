@@ -53,7 +53,8 @@ class CompletionService:
                 )
                 tried.append(node.node_id)
         raise APIError(
-            503, "every compute node tried was lost before answering; retry shortly",
+            503,
+            "every compute node tried was lost before answering; retry shortly",
             "no_compute_node_available",
         )
 
@@ -65,21 +66,27 @@ class CompletionService:
         )
         sealed = seal_json(inner.model_dump(exclude_none=True), node_key)
         dispatched = await self.relay.dispatch(
-            node_id, request.model, self.public_key, request_id, sealed,
-            timeout=self.settings.request_timeout_seconds,
+            node_id,
+            request.model,
+            self.public_key,
+            request_id,
+            sealed,
+            timeout_seconds=self.settings.request_timeout_seconds,
         )
         try:
             reply = InnerResponse.model_validate(open_json(dispatched.response, self.private_key))
         except (DecryptionError, ValueError):
             raise APIError(
-                502, "the compute node returned an answer that could not be opened",
+                502,
+                "the compute node returned an answer that could not be opened",
                 "upstream_error",
             ) from None
         if reply.request_id != request_id:
             raise APIError(502, "the compute node answered a different request", "upstream_error")
         if reply.error is not None:
-            raise APIError(400, reply.error.message, reply.error.code or "invalid_request",
-                           reply.error.param)
+            raise APIError(
+                400, reply.error.message, reply.error.code or "invalid_request", reply.error.param
+            )
         if reply.response is None:
             raise APIError(502, "the compute node returned no response", "upstream_error")
         return reply.response

@@ -18,36 +18,50 @@ _MESSAGES = TypeAdapter(list[ChatMessageIn])
 
 def require_client_key(client_public_key: str | None) -> str:
     if not client_public_key:
-        raise APIError(400, "encrypted requests need client_public_key", "invalid_request",
-                       "client_public_key")
+        raise APIError(
+            400, "encrypted requests need client_public_key", "invalid_request", "client_public_key"
+        )
     try:
         load_public_key(client_public_key)
     except InvalidPublicKey as exc:
-        raise APIError(400, f"client_public_key: {exc}", "invalid_request",
-                       "client_public_key") from None
+        raise APIError(
+            400, f"client_public_key: {exc}", "invalid_request", "client_public_key"
+        ) from None
     return client_public_key
 
 
 def open_field(service: CompletionService, payload: Any, param: str) -> Any:
     """Decrypt an encrypted request field with the gateway's key; returns its JSON value."""
     if not isinstance(payload, EncryptedPayload):
-        raise APIError(400, f"with encrypted: true, {param} must be an envelope "
-                       "{ciphertext, cipherkey, iv}", "invalid_request", param)
+        raise APIError(
+            400,
+            f"with encrypted: true, {param} must be an envelope {{ciphertext, cipherkey, iv}}",
+            "invalid_request",
+            param,
+        )
     try:
         envelope = Envelope.from_json(payload.model_dump())
         return json.loads(open_sealed(envelope, service.private_key))
     except (DecryptionError, ValueError):
-        raise APIError(400, f"{param} could not be decrypted with this gateway's key; "
-                       "encrypt to the key from GET /public-key", "invalid_request",
-                       param) from None
+        raise APIError(
+            400,
+            f"{param} could not be decrypted with this gateway's key; "
+            "encrypt to the key from GET /public-key",
+            "invalid_request",
+            param,
+        ) from None
 
 
 def open_messages(service: CompletionService, payload: Any) -> list[ChatMessageIn]:
     try:
         messages = _MESSAGES.validate_python(open_field(service, payload, "messages"))
     except ValidationError:
-        raise APIError(400, "the decrypted messages are not a list of chat messages",
-                       "invalid_request", "messages") from None
+        raise APIError(
+            400,
+            "the decrypted messages are not a list of chat messages",
+            "invalid_request",
+            "messages",
+        ) from None
     if not messages:
         raise APIError(400, "messages must not be empty", "invalid_request", "messages")
     return messages

@@ -14,10 +14,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
-_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "insufficient_quota",
-          403: "permission_error", 404: "invalid_request_error", 405: "invalid_request_error",
-          409: "invalid_request_error", 410: "invalid_request_error", 413: "invalid_request_error",
-          429: "rate_limit_error"}
+_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "insufficient_quota",
+    403: "permission_error",
+    404: "invalid_request_error",
+    405: "invalid_request_error",
+    409: "invalid_request_error",
+    410: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
 # Relay ErrorInfo reason -> (HTTP status, OpenAI error code). The one place this mapping lives.
 RELAY_REASONS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "invalid_request"),
@@ -48,7 +56,11 @@ RETRY_AFTER_SECONDS = {429: 1, 503: 2}
 
 class APIError(Exception):
     def __init__(
-        self, status: int, message: str, code: str, param: str | None = None,
+        self,
+        status: int,
+        message: str,
+        code: str,
+        param: str | None = None,
         error_type: str | None = None,
     ) -> None:
         super().__init__(message)
@@ -59,8 +71,14 @@ class APIError(Exception):
         self.type = error_type or _TYPES.get(status, "api_error")
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type,
-                          "param": self.param, "code": self.code}}
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
 
     def response(self) -> JSONResponse:
         headers = {}
@@ -127,7 +145,9 @@ def _param_path(loc: list[Any]) -> str | None:
         if isinstance(part, int):
             path += f"[{part}]"
         elif not str(part).startswith(("function-", "tagged-union")) and part not in (
-            "str", "list[ChatMessageIn]", "EncryptedPayload",
+            "str",
+            "list[ChatMessageIn]",
+            "EncryptedPayload",
         ):
             path += f".{part}" if path else str(part)
     return path or None

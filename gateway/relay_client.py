@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
+from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 from e2ee import Envelope
 from gateway.errors import from_rpc_error
-from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +43,10 @@ class RelayClient:
         self.control_timeout_seconds = control_timeout_seconds
         self._channel = grpc.aio.insecure_channel(
             address,
-            options=[("grpc.max_receive_message_length", 16 * 1024 * 1024),
-                     ("grpc.max_send_message_length", 16 * 1024 * 1024)],
+            options=[
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            ],
         )
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
 
@@ -78,7 +80,7 @@ class RelayClient:
         client_public_key: str,
         request_id: str,
         envelope: Envelope,
-        timeout: float,
+        timeout_seconds: float,
     ) -> Dispatched:
         request = inference_pb2.DispatchRequest(
             node_id=node_id,
@@ -92,7 +94,7 @@ class RelayClient:
             ),
         )
         try:
-            reply = await self._stub.Dispatch(request, timeout=timeout)
+            reply = await self._stub.Dispatch(request, timeout=timeout_seconds)
         except grpc.aio.AioRpcError as error:
             raise from_rpc_error(error) from None
         sealed = reply.response

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tokenplace.relay.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 from e2ee import Envelope, public_key_b64, sign_nonce
 from node.backoff import Backoff
@@ -22,7 +23,6 @@ from node.config import NodeSettings
 from node.engines.base import Engine
 from node.inventory import machine_inventory
 from node.jobs import Failure, JobReply, JobRunner, JobTicket
-from tokenplace.relay.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,11 @@ _FAILURE_PB = {
     Failure.BUSY: node_pb2.FAILURE_REASON_BUSY,
 }
 # Statuses that mean "your credentials or request are wrong": retrying won't help.
-FATAL_CODES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
-               grpc.StatusCode.INVALID_ARGUMENT}
+FATAL_CODES = {
+    grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.INVALID_ARGUMENT,
+}
 
 
 class RegistrationRejected(Exception):
@@ -141,7 +144,9 @@ class NodeAgent:
         self, job: node_pb2.Job, outbound: asyncio.Queue[node_pb2.ConnectRequest], refuse: bool
     ) -> None:
         if refuse or len(self._running) >= self.engine.slots:
-            reply = JobReply(job.job_id, failure=Failure.BUSY, failure_message="node is at capacity")
+            reply = JobReply(
+                job.job_id, failure=Failure.BUSY, failure_message="node is at capacity"
+            )
             outbound.put_nowait(_result_message(reply))
             return
         outbound.put_nowait(
@@ -161,7 +166,9 @@ class NodeAgent:
         outbound: asyncio.Queue[node_pb2.ConnectRequest],
     ) -> None:
         loop = asyncio.get_running_loop()
-        remaining = job.deadline.ToNanoseconds() / 1e9 - time.time() if job.HasField("deadline") else None
+        remaining = (
+            job.deadline.ToNanoseconds() / 1e9 - time.time() if job.HasField("deadline") else None
+        )
         timer = loop.call_later(max(remaining, 0), cancelled.set) if remaining is not None else None
         try:
             reply = await loop.run_in_executor(self._executor, self.runner.run, ticket, cancelled)
@@ -224,7 +231,8 @@ def _result_message(reply: JobReply) -> node_pb2.ConnectRequest:
     if reply.sealed is not None:
         result.response.CopyFrom(
             common_pb2.Envelope(
-                ciphertext=reply.sealed.ciphertext, cipherkey=reply.sealed.cipherkey,
+                ciphertext=reply.sealed.ciphertext,
+                cipherkey=reply.sealed.cipherkey,
                 iv=reply.sealed.iv,
             )
         )

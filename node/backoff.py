@@ -13,7 +13,8 @@ class Backoff:
 
     def next_delay(self) -> float:
         ceiling = min(self.max_seconds, self.base_seconds * 2**self.attempt)
-        self.attempt += 1
+        if ceiling < self.max_seconds:
+            self.attempt += 1  # stop growing at the cap: 2**1024 overflows a float
         return random.uniform(ceiling / 2, ceiling)
 
     def reset(self) -> None:

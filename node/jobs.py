@@ -100,7 +100,8 @@ class JobRunner:
             error = InnerError(message=str(exc), param="messages", code="context_length_exceeded")
             return self._seal(ticket, InnerResponse(request_id=ticket.request_id, error=error))
         except Exception as exc:
-            log.exception("engine failed", extra={"job_id": ticket.job_id})
+            # The type only: an engine's message or traceback could quote the prompt.
+            log.error("engine failed: %s", type(exc).__name__, extra={"job_id": ticket.job_id})
             return JobReply(
                 ticket.job_id, failure=Failure.ENGINE_ERROR, failure_message=type(exc).__name__
             )

@@ -78,14 +78,14 @@ class Dispatcher:
         return list(self._jobs.values())
 
     async def dispatch(
-        self, node_id: str, model: str, sealed: Sealed, timeout: float | None
+        self, node_id: str, model: str, sealed: Sealed, timeout_seconds: float | None
     ) -> JobOutcome:
-        """Run one sealed job on `node_id`, waiting at most `timeout` seconds."""
+        """Run one sealed job on `node_id`, waiting at most `timeout_seconds`."""
         _check_routing(sealed)
         node = self.registry.get(node_id)
         if model not in node.models:
             raise ModelNotFound(f"compute node {node_id} does not serve {model!r}")
-        budget = self.default_timeout_seconds if timeout is None else timeout
+        budget = self.default_timeout_seconds if timeout_seconds is None else timeout_seconds
         deadline = time.monotonic() + budget
         try:
             async with asyncio.timeout(budget):

@@ -40,15 +40,17 @@ async def create_chat_completion(
     body: ChatCompletionRequest, request: Request, service: Completions
 ) -> JSONResponse:
     if body.encrypted:
-        client_key = encrypted.require_client_key(body.client_public_key)
+        client_key: str | None = encrypted.require_client_key(body.client_public_key)
         messages = encrypted.open_messages(service, body.messages)
     elif isinstance(body.messages, EncryptedPayload):
-        raise APIError(400, "messages is an envelope but encrypted is not true",
-                       "invalid_request", "encrypted")
+        raise APIError(
+            400, "messages is an envelope but encrypted is not true", "invalid_request", "encrypted"
+        )
     else:
         messages = body.messages
+        client_key = None
     job = JobRequest(model=body.model, messages=_inner_messages(messages), options=_options(body))
-    return await _run(request, service, job, body.client_public_key if body.encrypted else None)
+    return await _run(request, service, job, client_key)
 
 
 @router.post(
@@ -60,15 +62,17 @@ async def create_completion(
     body: CompletionRequest, request: Request, service: Completions
 ) -> JSONResponse:
     if body.encrypted:
-        encrypted.require_client_key(body.client_public_key)
+        client_key: str | None = encrypted.require_client_key(body.client_public_key)
         prompt = encrypted.open_field(service, body.prompt, "prompt")
     elif isinstance(body.prompt, EncryptedPayload):
-        raise APIError(400, "prompt is an envelope but encrypted is not true",
-                       "invalid_request", "encrypted")
+        raise APIError(
+            400, "prompt is an envelope but encrypted is not true", "invalid_request", "encrypted"
+        )
     else:
         prompt = body.prompt
+        client_key = None
     job = JobRequest(model=body.model, prompt=_single_prompt(prompt), options=_options(body))
-    return await _run(request, service, job, body.client_public_key if body.encrypted else None)
+    return await _run(request, service, job, client_key)
 
 
 async def _run(
@@ -89,8 +93,12 @@ def _single_prompt(prompt: Any) -> str:
         return prompt
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
         return prompt[0]
-    raise APIError(400, "prompt must be a string (or a list of exactly one string)",
-                   "invalid_request", "prompt")
+    raise APIError(
+        400,
+        "prompt must be a string (or a list of exactly one string)",
+        "invalid_request",
+        "prompt",
+    )
 
 
 def _options(body: SamplingOptions) -> SamplingOptions:

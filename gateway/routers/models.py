@@ -40,5 +40,9 @@ async def retrieve_model(model_id: str, relay: Relay) -> ModelObject:
     for model in await relay.list_models():
         if model.id == model_id:
             return to_model_object(model)
-    raise APIError(404, f"the model {model_id!r} does not exist or is not being served",
-                   "model_not_found", "model")
+    raise APIError(
+        404,
+        f"the model {model_id!r} does not exist or is not being served",
+        "model_not_found",
+        "model",
+    )

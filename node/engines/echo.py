@@ -25,7 +25,9 @@ class EchoEngine:
     def __init__(self, slots: int = 4, token_delay_seconds: float = 0.0, model_id: str = "echo"):
         self.slots = slots
         self.token_delay_seconds = token_delay_seconds
-        self.model = ModelCard(id=model_id, owned_by=ECHO_MODEL.owned_by, created=ECHO_MODEL.created)
+        self.model = ModelCard(
+            id=model_id, owned_by=ECHO_MODEL.owned_by, created=ECHO_MODEL.created
+        )
 
     def generate(self, request: GenerationRequest, cancelled: threading.Event) -> Generation:
         source = _prompt_text(request)

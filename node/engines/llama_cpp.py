@@ -53,8 +53,9 @@ def _disable_extra_buffers() -> None:
 class LlamaCppEngine:
     name = "llama_cpp"
 
-    def __init__(self, model_path: Path, card: ModelCard, slots: int, n_threads: int,
-                 n_ctx: int) -> None:
+    def __init__(
+        self, model_path: Path, card: ModelCard, slots: int, n_threads: int, n_ctx: int
+    ) -> None:
         import llama_cpp
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -65,18 +66,25 @@ class LlamaCppEngine:
         self.n_ctx = n_ctx
         self._pool: queue.Queue[Any] = queue.Queue()
         for _ in range(slots):
-            self._pool.put(llama_cpp.Llama(
-                model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads,
-                n_threads_batch=n_threads, verbose=False,
-            ))
+            self._pool.put(
+                llama_cpp.Llama(
+                    model_path=str(model_path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    verbose=False,
+                )
+            )
         sample = self._pool.queue[0]
         template = sample.metadata.get("tokenizer.chat_template")
         if not template:
             raise ValueError(f"{model_path} has no chat template; it cannot serve chat")
         eos, bos = sample.token_eos(), sample.token_bos()
         self._formatter = Jinja2ChatFormatter(
-            template=template, eos_token=_token_text(sample, eos),
-            bos_token=_token_text(sample, bos), stop_token_ids=[eos],
+            template=template,
+            eos_token=_token_text(sample, eos),
+            bos_token=_token_text(sample, bos),
+            stop_token_ids=[eos],
         )
 
     @classmethod
@@ -97,8 +105,9 @@ class LlamaCppEngine:
         finally:
             self._pool.put(llm)
 
-    def _generate(self, llm: Any, request: GenerationRequest,
-                  cancelled: threading.Event) -> Generation:
+    def _generate(
+        self, llm: Any, request: GenerationRequest, cancelled: threading.Event
+    ) -> Generation:
         from llama_cpp import StoppingCriteriaList
 
         prompt_tokens, stops, temperature = self._prompt(llm, request)
@@ -114,7 +123,8 @@ class LlamaCppEngine:
         if request.seed is not None:
             options["seed"] = request.seed
         result = llm.create_completion(
-            prompt=prompt_tokens, max_tokens=request.max_tokens or -1,
+            prompt=prompt_tokens,
+            max_tokens=request.max_tokens or -1,
             stop=[*stops, *request.stop] or None,
             stopping_criteria=StoppingCriteriaList([lambda _ids, _logits: cancelled.is_set()]),
             **options,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import grpc
+from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
 
 from relay.dispatcher import Dispatcher
 from relay.registry import Registry
 from relay.services import convert
 from relay.services.status import translate_errors
-from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
@@ -17,7 +17,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         self.dispatcher = dispatcher
 
     @translate_errors
-    async def ListModels(self, request, context) -> inference_pb2.ListModelsResponse:  # noqa: N802
+    async def ListModels(self, request, context) -> inference_pb2.ListModelsResponse:
         served = [
             inference_pb2.ServedModel(
                 card=convert.model_to_pb(card),
@@ -30,28 +30,30 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         return inference_pb2.ListModelsResponse(models=served)
 
     @translate_errors
-    async def SelectNode(self, request, context) -> inference_pb2.SelectNodeResponse:  # noqa: N802
+    async def SelectNode(self, request, context) -> inference_pb2.SelectNodeResponse:
         node = self.registry.select(request.model, exclude=request.exclude_node_ids)
         return inference_pb2.SelectNodeResponse(node_id=node.node_id, public_key=node.public_key)
 
     @translate_errors
-    async def Dispatch(  # noqa: N802
+    async def Dispatch(
         self, request: inference_pb2.DispatchRequest, context: grpc.aio.ServicerContext
     ) -> inference_pb2.DispatchResponse:
         outcome = await self.dispatcher.dispatch(
             node_id=request.node_id,
             model=request.model,
             sealed=convert.sealed_from_pb(request.envelope),
-            timeout=context.time_remaining(),
+            timeout_seconds=context.time_remaining(),
         )
         return inference_pb2.DispatchResponse(
             response=convert.sealed_to_pb(outcome.response),
-            usage={"prompt_tokens": outcome.prompt_tokens,
-                   "completion_tokens": outcome.completion_tokens},
+            usage={
+                "prompt_tokens": outcome.prompt_tokens,
+                "completion_tokens": outcome.completion_tokens,
+            },
             node_id=outcome.node_id,
         )
 
     @translate_errors
-    async def Cancel(self, request, context) -> inference_pb2.CancelResponse:  # noqa: N802
+    async def Cancel(self, request, context) -> inference_pb2.CancelResponse:
         cancelled = self.dispatcher.cancel(request.client_public_key, request.request_id)
         return inference_pb2.CancelResponse(cancelled=cancelled)

@@ -7,6 +7,7 @@ import logging
 import os
 
 import grpc
+from tokenplace.relay.v1 import node_pb2, node_pb2_grpc
 
 from e2ee import InvalidPublicKey, verify_nonce_signature
 from relay.config import RelaySettings
@@ -14,7 +15,6 @@ from relay.dispatcher import Dispatcher
 from relay.registry import CloseOrder, NodeSession, Registry
 from relay.services import convert
 from relay.slots import SlotPool
-from tokenplace.relay.v1 import node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self.dispatcher = dispatcher
         self.settings = settings
 
-    async def Connect(self, request_iterator, context: grpc.aio.ServicerContext) -> None:  # noqa: N802
+    async def Connect(self, request_iterator, context: grpc.aio.ServicerContext) -> None:
         try:
             session = await self._register(context)
         except RegistrationRefused as refused:
@@ -72,8 +72,11 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         )
         log.info(
             "node joined",
-            extra={"node_id": session.node_id, "models": sorted(session.models),
-                   "slots": session.slot_pool.slots},
+            extra={
+                "node_id": session.node_id,
+                "models": sorted(session.models),
+                "slots": session.slot_pool.slots,
+            },
         )
         return session
 
@@ -88,7 +91,9 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
                 "nonce signature does not match public_key (proof of possession failed)",
             )
         if not register.models:
-            raise RegistrationRefused(grpc.StatusCode.INVALID_ARGUMENT, "register at least one model")
+            raise RegistrationRefused(
+                grpc.StatusCode.INVALID_ARGUMENT, "register at least one model"
+            )
         if not 1 <= register.slots <= MAX_SLOTS:
             raise RegistrationRefused(
                 grpc.StatusCode.INVALID_ARGUMENT, f"slots must be between 1 and {MAX_SLOTS}"

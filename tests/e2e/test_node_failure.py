@@ -56,10 +56,12 @@ async def wait_for_job_on(net: LocalNetwork, node_id: str) -> None:
 
 
 def chat(net: LocalNetwork):
-    client = openai.AsyncOpenAI(base_url=net.gateways[0].base_url + "/v1", api_key="unused",
-                                max_retries=0, timeout=30)
-    return client.chat.completions.create(model="echo",
-                                          messages=[{"role": "user", "content": PROMPT}])
+    client = openai.AsyncOpenAI(
+        base_url=net.gateways[0].base_url + "/v1", api_key="unused", max_retries=0, timeout=30
+    )
+    return client.chat.completions.create(
+        model="echo", messages=[{"role": "user", "content": PROMPT}]
+    )
 
 
 async def test_killed_node_request_succeeds_on_second_node(

@@ -50,7 +50,11 @@ async def test_sampling_parameters_reach_the_engine(echo_network: LocalNetwork) 
     reply = await sdk(echo_network).chat.completions.create(
         model="echo",
         messages=[{"role": "user", "content": "one two three four five"}],
-        max_tokens=3, temperature=0.5, top_p=0.9, seed=7, stop=["never"],
+        max_tokens=3,
+        temperature=0.5,
+        top_p=0.9,
+        seed=7,
+        stop=["never"],
     )
     assert reply.choices[0].message.content == "echo: one two"
     assert reply.choices[0].finish_reason == "length"
@@ -88,8 +92,10 @@ async def test_unknown_model_in_chat(echo_network: LocalNetwork) -> None:
             model="gpt-17", messages=[{"role": "user", "content": "hi"}]
         )
     assert caught.value.body == {
-        "message": caught.value.body["message"], "type": "invalid_request_error",
-        "param": "model", "code": "model_not_found",
+        "message": caught.value.body["message"],
+        "type": "invalid_request_error",
+        "param": "model",
+        "code": "model_not_found",
     }
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import load_or_create_private_key
+from e2ee import generate_private_key
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from node.agent import NodeAgent
@@ -51,15 +53,40 @@ class RunningGateway:
         await self.task
 
 
+_KEYS: dict[int, rsa.RSAPrivateKey] = {}
+
+
+def test_key(path: Path, index: int) -> rsa.RSAPrivateKey:
+    """The index-th cached test key, also written to `path` (0600).
+
+    RSA keygen and validated PEM loading each cost ~50 ms; tests reuse keys.
+    """
+    if index not in _KEYS:
+        _KEYS[index] = generate_private_key()
+    path.touch(mode=0o600)
+    path.write_bytes(
+        _KEYS[index].private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return _KEYS[index]
+
+
 class LocalNetwork:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.relay: RelayServer | None = None
         self.nodes: list[RunningNode] = []
         self.gateways: list[RunningGateway] = []
+        # Where nodes and gateways dial, if not the relay itself (e.g. a recording proxy).
+        self.relay_address_override: str | None = None
 
     @property
     def relay_address(self) -> str:
+        if self.relay_address_override:
+            return self.relay_address_override
         assert self.relay is not None
         return f"127.0.0.1:{self.relay.port}"
 
@@ -79,7 +106,7 @@ class LocalNetwork:
             **overrides,
         )
         engine = engine or EchoEngine()
-        agent = NodeAgent(settings, engine, load_or_create_private_key(settings.key_path))
+        agent = NodeAgent(settings, engine, test_key(settings.key_path, index))
         node = RunningNode(agent, asyncio.create_task(agent.run()))
         self.nodes.append(node)
         async with asyncio.timeout(10):
@@ -95,8 +122,10 @@ class LocalNetwork:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(create_app(settings), log_config=None, access_log=False,
-                                lifespan="on")
+        key = test_key(settings.key_path, 100 + len(self.gateways))
+        config = uvicorn.Config(
+            create_app(settings, private_key=key), log_config=None, access_log=False, lifespan="on"
+        )
         server = uvicorn.Server(config)
         # A socket bound before serving: clients connecting early wait in its backlog.
         task = asyncio.create_task(server.serve(sockets=[sock]))

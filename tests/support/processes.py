@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class NodeProcess:
     """`tokenplace node --engine echo` in a child process, with its own key file."""
 
-    def __init__(self, relay: str, key_path: Path, token_delay: float = 0.0,
-                 name: str = "proc-node") -> None:
+    def __init__(
+        self, relay: str, key_path: Path, token_delay: float = 0.0, name: str = "proc-node"
+    ) -> None:
         self.relay = relay
         self.key_path = key_path
         self.token_delay = token_delay
@@ -32,10 +33,24 @@ class NodeProcess:
             "TOKENPLACE_NODE_RECONNECT_MAX_SECONDS": "0.5",
         }
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cli.main", "--log-level", "DEBUG", "node",
-            "--relay", self.relay, "--engine", "echo", "--key-path", str(self.key_path),
-            "--name", self.name,
-            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "cli.main",
+            "--log-level",
+            "DEBUG",
+            "node",
+            "--relay",
+            self.relay,
+            "--engine",
+            "echo",
+            "--key-path",
+            str(self.key_path),
+            "--name",
+            self.name,
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         self._reader = asyncio.create_task(self._collect())
 

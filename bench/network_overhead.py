@@ -1,0 +1,637 @@
+"""What the network adds over calling the engine directly, measured in one run.
+
+Everything is measured against a baseline taken in the same run, on the same machine:
+
+* Echo latency (per request). Baseline: ``EchoEngine.generate`` called in this process on
+  a short chat message. Network: the same message as ``POST /v1/chat/completions`` over
+  one keep-alive HTTP connection to a real gateway, relay and echo node, each a child
+  process started with the ``tokenplace`` CLI on free loopback ports, in two modes:
+  plaintext (the gateway is the E2EE client) and encrypted (this script seals
+  ``messages`` to the gateway's key and opens the sealed ``data``; that client-side
+  crypto is timed apart from the HTTP round trip and shown in its own rows). After a
+  warm-up, every mode (direct included) runs in each of several interleaved rounds; each
+  round yields a p50 and a p99 and the table shows the median over rounds.
+  Added = network - direct. Target: added p50 <= 5 ms on loopback.
+* Generation throughput. Baseline: ``LlamaCppEngine`` with the bundled SmolLM2 loaded in
+  this process, one fixed completion at temperature 0; tokens/s = completion_tokens /
+  wall time of ``generate``. That engine is closed, the echo node stopped, and a node
+  process running the same engine started; the identical request then goes through
+  ``POST /v1/completions`` and tokens/s = usage.completion_tokens / HTTP wall time. One
+  untimed warm-up on each side; never both at once. Ratio = median network / median
+  direct. Target: >= 0.95.
+
+Run from the repo root: ``.venv/bin/python bench/network_overhead.py [--quick] [--json PATH]``
+(or ``make bench``). Progress goes to stderr, the table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from e2ee import (
+    Envelope,
+    generate_private_key,
+    load_public_key,
+    open_json,
+    public_key_b64,
+    seal_json,
+)
+from e2ee.payload import JobRequest, SamplingOptions
+from node.engines.base import GenerationRequest
+from node.engines.bundled import SMOLLM2
+from node.engines.echo import EchoEngine
+from node.jobs import to_generation_request
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ECHO_MODEL = "echo"
+CHAT_MESSAGES = [{"role": "user", "content": "What is the capital of Germany?"}]
+ECHO_ANSWER = "echo: What is the capital of Germany?"
+STORY_PROMPT = "Once upon a time, in a small village at the edge of a great forest,"
+ADDED_P50_TARGET_MS = 5.0
+GENERATION_RATIO_TARGET = 0.95
+STARTUP_TIMEOUT_S = 120.0
+GENERATION_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    rounds: int
+    requests: int
+    warmup: int
+    generation_runs: int
+    max_tokens: int = 128
+
+
+FULL = Plan(rounds=5, requests=200, warmup=50, generation_runs=5)
+QUICK = Plan(rounds=3, requests=50, warmup=20, generation_runs=2)
+
+
+class BenchError(RuntimeError):
+    """A child process failed or answered something unexpected."""
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-th percentile (0..100), linearly interpolated between closest ranks."""
+    ordered = sorted(samples)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class LatencyRounds:
+    """Per-round p50/p99 (milliseconds) of one mode."""
+
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+
+    def add(self, samples_ms: list[float]) -> None:
+        self.p50.append(percentile(samples_ms, 50))
+        self.p99.append(percentile(samples_ms, 99))
+
+    @property
+    def median_p50(self) -> float:
+        return statistics.median(self.p50)
+
+    @property
+    def median_p99(self) -> float:
+        return statistics.median(self.p99)
+
+
+# --- child processes --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Network:
+    """Relay, gateway and nodes as `tokenplace` child processes on loopback ports."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.relay_address = f"127.0.0.1:{free_port()}"
+        self.gateway_port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.children: list[Child] = []
+        self.env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(workdir / "data"),
+            "TOKENPLACE_GATEWAY_KEY_PATH": str(workdir / "gateway_key.pem"),
+        }
+
+    def spawn(self, name: str, argv: list[str]) -> Child:
+        log_path = self.workdir / f"{name}.log"
+        command = [sys.executable, "-m", "cli.main", "--log-level", "WARNING", *argv]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=self.env
+            )
+        child = Child(name, process, log_path)
+        self.children.append(child)
+        return child
+
+    def start_relay(self) -> None:
+        port = self.relay_address.rsplit(":", 1)[1]
+        relay = self.spawn("relay", ["relay", "--port", port])
+        # A print(), so it shows whatever the log level (cli/up.py's ready marker).
+        wait_for(relay, lambda: "relay: listening on" in relay.log_path.read_text(), "listening")
+
+    def start_gateway(self) -> None:
+        argv = ["gateway", "--relay", self.relay_address, "--port", str(self.gateway_port)]
+        gateway = self.spawn("gateway", argv)
+        wait_for(gateway, self._gateway_healthy, "healthy")
+
+    def start_node(self, engine: str) -> Child:
+        key_path = self.workdir / f"node_{engine}_key.pem"
+        node = self.spawn(
+            f"node-{engine}",
+            [
+                "node",
+                "--relay",
+                self.relay_address,
+                "--engine",
+                engine,
+                "--slots",
+                "1",
+                "--key-path",
+                str(key_path),
+                "--name",
+                f"bench-{engine}",
+            ],
+        )
+        model = ECHO_MODEL if engine == "echo" else SMOLLM2.id
+        wait_for(node, lambda: model in self.models(), f"serving {model}", STARTUP_TIMEOUT_S)
+        return node
+
+    def stop_node(self, node: Child, model: str) -> None:
+        node.stop()
+        deadline = time.monotonic() + 30
+        while model in self.models():
+            if time.monotonic() > deadline:
+                raise BenchError(f"{model} is still listed after its node stopped")
+            time.sleep(0.05)
+
+    def models(self) -> list[str]:
+        try:
+            reply = httpx.get(f"{self.base_url}/v1/models", timeout=5, trust_env=False)
+        except httpx.HTTPError:
+            return []
+        return [m["id"] for m in reply.json().get("data", [])] if reply.is_success else []
+
+    def _gateway_healthy(self) -> bool:
+        try:
+            reply = httpx.get(f"{self.base_url}/v1/health", timeout=5, trust_env=False)
+        except httpx.HTTPError:
+            return False
+        return reply.is_success and reply.json().get("relay") == "reachable"
+
+    def close(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+
+
+def wait_for(
+    child: Child, ready: Callable[[], bool], what: str, timeout: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Poll `ready` until true; fail fast (with the child's output) if the child exits."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if child.process.poll() is not None:
+            raise BenchError(f"the {child.name} exited early:\n{child.log_tail()}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"the {child.name} was not {what} within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_network() -> Iterator[Network]:
+    with tempfile.TemporaryDirectory(prefix="tokenplace-bench-") as workdir:
+        network = Network(Path(workdir))
+        try:
+            network.start_relay()
+            network.start_gateway()
+            yield network
+        finally:
+            network.close()
+
+
+# --- echo latency -----------------------------------------------------------------------
+
+
+def ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+def direct_echo(engine: EchoEngine, request: GenerationRequest, count: int) -> list[float]:
+    cancelled = threading.Event()
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        generation = engine.generate(request, cancelled)
+        samples.append(ms_since(start))
+        if generation.text != ECHO_ANSWER:
+            raise BenchError(f"EchoEngine answered {generation.text!r}")
+    return samples
+
+
+def check_reply(reply: httpx.Response) -> dict[str, Any]:
+    if reply.status_code != 200:
+        raise BenchError(f"{reply.request.url.path} answered {reply.status_code}: {reply.text}")
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def plaintext_echo(client: httpx.Client, count: int) -> list[float]:
+    body = {"model": ECHO_MODEL, "messages": CHAT_MESSAGES}
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        reply = client.post("/v1/chat/completions", json=body)
+        samples.append(ms_since(start))
+        answer = check_reply(reply)["choices"][0]["message"]["content"]
+        if answer != ECHO_ANSWER:
+            raise BenchError(f"plaintext mode answered {answer!r}")
+    return samples
+
+
+@dataclass
+class EncryptedClient:
+    """The caller's side of encrypted mode: its own key pair and the gateway's key."""
+
+    private_key: rsa.RSAPrivateKey
+    public_key: str
+    gateway_key: rsa.RSAPublicKey
+
+    @classmethod
+    def for_gateway(cls, client: httpx.Client) -> EncryptedClient:
+        gateway_key = check_reply(client.get("/v1/public-key"))["public_key"]
+        private_key = generate_private_key()
+        return cls(private_key, public_key_b64(private_key), load_public_key(gateway_key))
+
+
+@dataclass
+class EncryptedSamples:
+    http: list[float] = field(default_factory=list)
+    seal: list[float] = field(default_factory=list)
+    open: list[float] = field(default_factory=list)
+
+
+def encrypted_echo(client: httpx.Client, caller: EncryptedClient, count: int) -> EncryptedSamples:
+    samples = EncryptedSamples()
+    for _ in range(count):
+        start = time.perf_counter()
+        sealed = seal_json(CHAT_MESSAGES, caller.gateway_key).to_json()
+        samples.seal.append(ms_since(start))
+        body = {
+            "model": ECHO_MODEL,
+            "encrypted": True,
+            "client_public_key": caller.public_key,
+            "messages": sealed,
+        }
+        start = time.perf_counter()
+        reply = client.post("/v1/chat/completions", json=body)
+        samples.http.append(ms_since(start))
+        data = check_reply(reply)["data"]
+        start = time.perf_counter()
+        completion = open_json(Envelope.from_json(data), caller.private_key)
+        samples.open.append(ms_since(start))
+        answer = completion["choices"][0]["message"]["content"]
+        if answer != ECHO_ANSWER:
+            raise BenchError(f"encrypted mode answered {answer!r}")
+    return samples
+
+
+@dataclass
+class EchoResult:
+    direct: LatencyRounds
+    plaintext: LatencyRounds
+    encrypted: LatencyRounds
+    client_seal: LatencyRounds
+    client_open: LatencyRounds
+
+
+def measure_echo(network: Network, plan: Plan) -> EchoResult:
+    engine = EchoEngine()
+    request = GenerationRequest(kind="chat", messages=CHAT_MESSAGES)
+    result = EchoResult(*(LatencyRounds() for _ in range(5)))
+    with httpx.Client(base_url=network.base_url, timeout=30, trust_env=False) as client:
+        caller = EncryptedClient.for_gateway(client)
+        direct_echo(engine, request, plan.warmup)
+        plaintext_echo(client, plan.warmup)
+        encrypted_echo(client, caller, plan.warmup)
+        for number in range(1, plan.rounds + 1):
+            progress(f"echo round {number}/{plan.rounds}")
+            result.direct.add(direct_echo(engine, request, plan.requests))
+            result.plaintext.add(plaintext_echo(client, plan.requests))
+            encrypted = encrypted_echo(client, caller, plan.requests)
+            result.encrypted.add(encrypted.http)
+            result.client_seal.add(encrypted.seal)
+            result.client_open.add(encrypted.open)
+    return result
+
+
+# --- generation throughput --------------------------------------------------------------
+
+
+def story_job(max_tokens: int) -> JobRequest:
+    """The one request both sides run: a completion that should not stop early."""
+    options = SamplingOptions(max_tokens=max_tokens, temperature=0.0)
+    return JobRequest(model=SMOLLM2.id, prompt=STORY_PROMPT, options=options)
+
+
+@dataclass
+class GenerationRuns:
+    tokens_per_second: list[float] = field(default_factory=list)
+    completion_tokens: list[int] = field(default_factory=list)
+    text: str = ""
+
+    def add(self, tokens: int, seconds: float, text: str) -> None:
+        self.tokens_per_second.append(tokens / seconds)
+        self.completion_tokens.append(tokens)
+        self.text = text
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.tokens_per_second)
+
+
+def measure_direct_generation(job: JobRequest, runs: int) -> GenerationRuns:
+    from node.config import NodeSettings
+    from node.engines.llama_cpp import LlamaCppEngine
+
+    engine = LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
+    request = to_generation_request(job)  # exactly what the node hands its engine
+    result = GenerationRuns()
+    try:
+        for number in range(runs + 1):  # run 0 is the warm-up
+            start = time.perf_counter()
+            generation = engine.generate(request, threading.Event())
+            seconds = time.perf_counter() - start
+            if number:
+                result.add(generation.completion_tokens, seconds, generation.text)
+    finally:
+        engine.close()
+    return result
+
+
+def measure_network_generation(network: Network, job: JobRequest, runs: int) -> GenerationRuns:
+    body = {"model": job.model, "prompt": job.prompt, **job.options.model_dump(exclude_none=True)}
+    result = GenerationRuns()
+    with httpx.Client(
+        base_url=network.base_url, timeout=GENERATION_TIMEOUT_S, trust_env=False
+    ) as client:
+        for number in range(runs + 1):  # run 0 is the warm-up
+            start = time.perf_counter()
+            reply = client.post("/v1/completions", json=body)
+            seconds = time.perf_counter() - start
+            completion = check_reply(reply)
+            if number:
+                tokens = completion["usage"]["completion_tokens"]
+                result.add(tokens, seconds, completion["choices"][0]["text"])
+    return result
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def latency_rows(echo: EchoResult) -> list[list[str]]:
+    direct = echo.direct
+    rows = []
+    for mode, rounds in (("plaintext", echo.plaintext), ("encrypted", echo.encrypted)):
+        added_p50 = rounds.median_p50 - direct.median_p50
+        added_p99 = rounds.median_p99 - direct.median_p99
+        rows.append(
+            [
+                f"echo {mode} p50 (ms)",
+                f"{direct.median_p50:.3f}",
+                f"{rounds.median_p50:.3f}",
+                f"+{added_p50:.3f}",
+                f"<= +{ADDED_P50_TARGET_MS:g}",
+                verdict(added_p50 <= ADDED_P50_TARGET_MS),
+            ]
+        )
+        rows.append(
+            [
+                f"echo {mode} p99 (ms)",
+                f"{direct.median_p99:.3f}",
+                f"{rounds.median_p99:.3f}",
+                f"+{added_p99:.3f}",
+                "-",
+                "-",
+            ]
+        )
+    for name, rounds in (("seal", echo.client_seal), ("open", echo.client_open)):
+        rows.append(
+            [
+                f"encrypted client {name} p50/p99 (ms)",
+                "-",
+                f"{rounds.median_p50:.3f} / {rounds.median_p99:.3f}",
+                "-",
+                "-",
+                "-",
+            ]
+        )
+    return rows
+
+
+def generation_row(direct: GenerationRuns, network: GenerationRuns, max_tokens: int) -> list[str]:
+    ratio = network.median / direct.median
+    return [
+        f"SmolLM2 generation tok/s ({max_tokens} tok)",
+        f"{direct.median:.1f}",
+        f"{network.median:.1f}",
+        f"x{ratio:.3f}",
+        f">= x{GENERATION_RATIO_TARGET:g}",
+        verdict(ratio >= GENERATION_RATIO_TARGET),
+    ]
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return " | ".join([first, *rest])
+
+    rule = "-+-".join("-" * width for width in widths)
+    return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "processor": platform.machine(),
+    }
+
+
+def render(plan: Plan, echo: EchoResult, direct: GenerationRuns, network: GenerationRuns) -> str:
+    info = machine()
+    lines = [
+        f"token.place network overhead - {info['cpus']} CPUs, {info['processor']}, "
+        f"Python {info['python']}, {info['platform']}",
+        f"echo: {plan.rounds} rounds x {plan.requests} requests per mode after "
+        f"{plan.warmup} warm-up, loopback, keep-alive HTTP; values are medians over rounds",
+        f"generation: completion at temperature 0, max_tokens {plan.max_tokens}, "
+        f"{plan.generation_runs} runs + 1 warm-up per side, median",
+        "",
+        format_table(
+            ["metric", "direct", "network", "added/ratio", "target", "result"],
+            [*latency_rows(echo), generation_row(direct, network, plan.max_tokens)],
+        ),
+    ]
+    lines += generation_notes(direct, network, plan.max_tokens)
+    return "\n".join(lines)
+
+
+def generation_notes(direct: GenerationRuns, network: GenerationRuns, max_tokens: int) -> list[str]:
+    notes = []
+    counts = {*direct.completion_tokens, *network.completion_tokens}
+    if counts != {max_tokens}:
+        notes.append(f"note: completion_tokens varied or stopped early: {sorted(counts)}")
+    if direct.text != network.text:
+        notes.append("note: direct and network generations differ (they should be identical)")
+    return notes
+
+
+def as_json(
+    plan: Plan, echo: EchoResult, direct: GenerationRuns, network: GenerationRuns
+) -> dict[str, Any]:
+    def latency(rounds: LatencyRounds) -> dict[str, Any]:
+        return {
+            "p50_ms": rounds.median_p50,
+            "p99_ms": rounds.median_p99,
+            "rounds_p50_ms": rounds.p50,
+            "rounds_p99_ms": rounds.p99,
+        }
+
+    modes = {name: latency(getattr(echo, name)) for name in EchoResult.__dataclass_fields__}
+    ratio = network.median / direct.median
+    return {
+        "machine": machine(),
+        "plan": asdict(plan),
+        "echo": modes,
+        "added_ms": {
+            mode: {
+                "p50": modes[mode]["p50_ms"] - modes["direct"]["p50_ms"],
+                "p99": modes[mode]["p99_ms"] - modes["direct"]["p99_ms"],
+            }
+            for mode in ("plaintext", "encrypted")
+        },
+        "generation": {
+            "direct_tokens_per_second": direct.tokens_per_second,
+            "network_tokens_per_second": network.tokens_per_second,
+            "direct_median": direct.median,
+            "network_median": network.median,
+            "ratio": ratio,
+            "completion_tokens": direct.completion_tokens + network.completion_tokens,
+        },
+        "targets": {
+            "added_p50_ms": ADDED_P50_TARGET_MS,
+            "generation_ratio": GENERATION_RATIO_TARGET,
+        },
+    }
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and requests")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the numbers here")
+    return parser.parse_args(argv)
+
+
+def run(plan: Plan) -> tuple[EchoResult, GenerationRuns, GenerationRuns]:
+    job = story_job(plan.max_tokens)
+    with running_network() as network:
+        progress("starting the echo node")
+        echo_node = network.start_node("echo")
+        echo = measure_echo(network, plan)
+        network.stop_node(echo_node, ECHO_MODEL)
+        progress("generation: SmolLM2 in this process")
+        direct = measure_direct_generation(job, plan.generation_runs)
+        progress("generation: SmolLM2 through gateway, relay and a llama_cpp node")
+        network.start_node("llama_cpp")
+        through_network = measure_network_generation(network, job, plan.generation_runs)
+    return echo, direct, through_network
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    started = time.monotonic()
+    try:
+        echo, direct, network = run(plan)
+    except BenchError as error:
+        print(f"bench failed: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(render(plan, echo, direct, network))
+    print(f"(total {time.monotonic() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(as_json(plan, echo, direct, network), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""A unique string in a prompt never reaches relay memory, any log, or relay traffic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from pathlib import Path
+
+import httpx
+
+from e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
+from node.engines.echo import EchoEngine
+from tests.support.inspect_state import reachable_text
+from tests.support.network import LocalNetwork
+from tests.support.proxy import RecordingProxy
+
+
+class CollectAll(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record) + " " + json.dumps(record.__dict__, default=str))
+
+
+def assert_absent(sentinel: str, texts: list[str | bytes], where: str) -> None:
+    needle = sentinel.encode()
+    for text in texts:
+        haystack = text if isinstance(text, bytes) else text.encode("utf-8", "replace")
+        assert needle not in haystack, f"the sentinel leaked into {where}"
+
+
+async def test_sentinel_never_reaches_relay_state_logs_or_traffic(tmp_path: Path) -> None:
+    sentinel = f"SENTINEL-{uuid.uuid4().hex}"
+    logs = CollectAll()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(logs)
+    root.setLevel(logging.DEBUG)
+    net = LocalNetwork(tmp_path)
+    relay = await net.start_relay()
+    proxy = RecordingProxy("127.0.0.1", relay.port)
+    proxied = await proxy.start()
+    relay_port = relay.port
+    try:
+        # Node and gateway reach the relay only through the recording proxy.
+        net.relay_address_override = proxied
+        await net.start_node(engine=EchoEngine(token_delay_seconds=0.05))
+        gateway = await net.start_gateway()
+        async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
+            in_flight = asyncio.create_task(
+                http.post(
+                    "/v1/chat/completions",
+                    json={
+                        "model": "echo",
+                        "messages": [{"role": "user", "content": f"say {sentinel}"}],
+                    },
+                )
+            )
+            await relay.dispatcher.changes.wait_until(
+                lambda: any(job.accepted for job in relay.dispatcher.jobs())
+            )
+            mid_request = reachable_text(relay)
+            assert any(isinstance(t, str) and t.startswith("req_") for t in mid_request), (
+                "the state walk must reach the in-flight job record"
+            )
+            assert_absent(sentinel, mid_request, "relay state mid-request")
+            plain = await in_flight
+            assert sentinel in plain.json()["choices"][0]["message"]["content"]
+            answer = await encrypted_round_trip(http, sentinel)
+            assert sentinel in answer["choices"][0]["message"]["content"]
+            completion = await http.post(
+                "/v1/completions", json={"model": "echo", "prompt": sentinel}
+            )
+            assert sentinel in completion.json()["choices"][0]["text"]
+        assert_absent(sentinel, reachable_text(relay), "relay state after requests")
+        assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
+        assert_absent(sentinel, logs.lines, "a log record")
+        assert len(proxy.recorded) > 0 and relay.port == relay_port
+        assert any("job dispatched" in line for line in logs.lines)  # logging was on
+    finally:
+        root.removeHandler(logs)
+        root.setLevel(previous_level)
+        await net.stop()
+        await proxy.stop()
+
+
+async def encrypted_round_trip(http: httpx.AsyncClient, sentinel: str) -> dict:
+    client_key = generate_private_key()
+    gateway_key = (await http.get("/v1/public-key")).json()["public_key"]
+    messages = [{"role": "user", "content": f"repeat {sentinel}"}]
+    response = await http.post(
+        "/v1/chat/completions",
+        json={
+            "model": "echo",
+            "encrypted": True,
+            "client_public_key": public_key_b64(client_key),
+            "messages": seal_json(messages, gateway_key).to_json(),
+        },
+    )
+    body = response.json()
+    assert body["encrypted"] is True and sentinel not in response.text
+    return open_json(Envelope.from_json(body["data"]), client_key)
