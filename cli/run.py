@@ -12,12 +12,23 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-async def until_signalled(work: Awaitable[Any]) -> None:
-    """Await `work`, cancelling it cleanly on SIGINT or SIGTERM."""
-    task = asyncio.ensure_future(work)
+async def wait_for_signal() -> None:
+    """Return at the first SIGINT or SIGTERM."""
+    received = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, received.set)
+    await received.wait()
+
+
+async def until_signalled(work: Awaitable[Any]) -> None:
+    """Await `work` until it ends or a signal arrives; then cancel it cleanly."""
+    task = asyncio.ensure_future(work)
+    signalled = asyncio.create_task(wait_for_signal())
+    await asyncio.wait({task, signalled}, return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    if not task.done():
+        task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
@@ -30,7 +41,7 @@ async def run_relay(flags: dict[str, Any]) -> int:
     await relay.start()
     print(f"relay: listening on {relay.address}", flush=True)
     try:
-        await until_signalled(relay.server.wait_for_termination())
+        await wait_for_signal()  # never cancel wait_for_termination: it breaks stop()
     finally:
         await relay.stop()
     return 0

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
-from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 from e2ee import Envelope
 from gateway.errors import from_rpc_error
+from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
-from tokenplace.relay.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 from e2ee import Envelope, public_key_b64, sign_nonce
 from node.backoff import Backoff
@@ -23,6 +22,7 @@ from node.config import NodeSettings
 from node.engines.base import Engine
 from node.inventory import machine_inventory
 from node.jobs import Failure, JobReply, JobRunner, JobTicket
+from tokenplace.relay.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 

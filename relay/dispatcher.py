@@ -66,6 +66,8 @@ class Dispatcher:
         self.default_timeout_seconds = default_timeout_seconds
         self._jobs: dict[str, JobRecord] = {}
         self._by_request: dict[tuple[str, str], str] = {}
+        # Requests waiting for a slot, by routing ids; resolving one cancels the wait.
+        self._queued: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
         self.changes = ChangeSignal()
@@ -87,11 +89,7 @@ class Dispatcher:
             raise ModelNotFound(f"compute node {node_id} does not serve {model!r}")
         budget = self.default_timeout_seconds if timeout_seconds is None else timeout_seconds
         deadline = time.monotonic() + budget
-        try:
-            async with asyncio.timeout(budget):
-                await node.slot_pool.acquire()
-        except TimeoutError:
-            raise JobTimedOut("timed out waiting for a free slot on the compute node") from None
+        await self._acquire_slot(node, (sealed.client_public_key, sealed.request_id), budget)
         job = self._start(node, model, sealed, deadline)
         try:
             return await asyncio.wait_for(asyncio.shield(job.result), deadline - time.monotonic())
@@ -101,6 +99,30 @@ class Dispatcher:
         except asyncio.CancelledError:
             self._abandon(job)
             raise
+
+    async def _acquire_slot(self, node: NodeSession, key: tuple[str, str], budget: float) -> None:
+        """Wait for a slot on `node`, unless the request is cancelled or time runs out."""
+        cancelled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued[key] = cancelled
+        acquire = asyncio.ensure_future(node.slot_pool.acquire())
+        try:
+            done, _ = await asyncio.wait(
+                {acquire, cancelled}, timeout=budget, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            if self._queued.get(key) is cancelled:
+                del self._queued[key]
+            if not acquire.done():
+                acquire.cancel()  # SlotPool gives back a slot handed over meanwhile
+        if acquire in done:
+            acquire.result()  # raises NodeLost / QueueFull
+            if cancelled.done():
+                node.slot_pool.release()
+                raise JobCancelled("the request was cancelled")
+            return
+        if cancelled in done:
+            raise JobCancelled("the request was cancelled while it waited for a slot")
+        raise JobTimedOut("timed out waiting for a free slot on the compute node")
 
     def _start(self, node: NodeSession, model: str, sealed: Sealed, deadline: float) -> JobRecord:
         job = JobRecord(
@@ -138,6 +160,10 @@ class Dispatcher:
         log.info("job cancelled", extra={"job_id": job.job_id, "node_id": job.node.node_id})
 
     def cancel(self, client_public_key: str, request_id: str) -> bool:
+        queued = self._queued.get((client_public_key, request_id))
+        if queued is not None and not queued.done():
+            queued.set_result(None)
+            return True
         job_id = self._by_request.get((client_public_key, request_id))
         job = self._jobs.get(job_id) if job_id else None
         if job is None:

@@ -9,13 +9,13 @@ import logging
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc, node_pb2, node_pb2_grpc
 
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
 from relay.registry import DrainOrder, Registry
 from relay.services.inference_service import InferenceServicer
 from relay.services.node_service import NodeServicer
+from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc, node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 

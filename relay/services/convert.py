@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import timestamp_pb2
-from tokenplace.relay.v1 import common_pb2, node_pb2
 
 from relay.dispatcher import JobOutcome, Sealed
 from relay.errors import BadEnvelope, JobCancelled, ModelNotFound, NodeBusy, NodeFailed, RelayError
 from relay.registry import CancelOrder, DrainOrder, ModelInfo, Outbound, SealedJob
+from tokenplace.relay.v1 import common_pb2, node_pb2
 
 _FAILURES: dict[int, type[RelayError]] = {
     node_pb2.FAILURE_REASON_BAD_ENVELOPE: BadEnvelope,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import grpc
-from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
 
 from relay.dispatcher import Dispatcher
 from relay.registry import Registry
 from relay.services import convert
 from relay.services.status import translate_errors
+from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):

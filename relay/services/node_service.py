@@ -7,7 +7,6 @@ import logging
 import os
 
 import grpc
-from tokenplace.relay.v1 import node_pb2, node_pb2_grpc
 
 from e2ee import InvalidPublicKey, verify_nonce_signature
 from relay.config import RelaySettings
@@ -15,6 +14,7 @@ from relay.dispatcher import Dispatcher
 from relay.registry import CloseOrder, NodeSession, Registry
 from relay.services import convert
 from relay.slots import SlotPool
+from tokenplace.relay.v1 import node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,6 @@ from typing import Any
 import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from tokenplace.relay.v1 import (
-    common_pb2,
-    inference_pb2,
-    inference_pb2_grpc,
-    node_pb2,
-    node_pb2_grpc,
-)
 
 from e2ee import generate_private_key, public_key_b64, sign_nonce
 from gateway.errors import relay_reason
@@ -30,6 +23,13 @@ from relay.registry import Registry
 from relay.server import RelayServer
 from relay.slots import SlotPool
 from tests.support.network import LocalNetwork
+from tokenplace.relay.v1 import (
+    common_pb2,
+    inference_pb2,
+    inference_pb2_grpc,
+    node_pb2,
+    node_pb2_grpc,
+)
 
 MODEL = "hand-model"
 # Upper bound for any single wait; each step normally takes milliseconds.
@@ -256,11 +256,6 @@ def weak_key_b64() -> str:
         pytest.param(
             lambda: "-----BEGIN PUBLIC KEY-----\nnon-ascii: \u00e9\n-----END PUBLIC KEY-----",
             id="non_ascii_pem",
-            marks=pytest.mark.xfail(
-                reason="BUG: e2ee.keys._pem_bytes raises UnicodeEncodeError (not "
-                "InvalidPublicKey) for non-ASCII PEM text, so Connect ends UNKNOWN",
-                strict=True,
-            ),
         ),
     ],
 )
@@ -399,11 +394,6 @@ def watch_slot_queue(pool: SlotPool, monkeypatch: pytest.MonkeyPatch) -> asyncio
     return asked
 
 
-@pytest.mark.xfail(
-    reason="BUG: Dispatcher.cancel only knows started jobs; a Dispatch still queued for a "
-    "slot is not found (cancelled=False) and later runs on the node anyway",
-    strict=True,
-)
 async def test_cancel_of_a_request_queued_for_a_slot_stops_it_before_it_runs(
     hand: HandNode,
     relay: RelayServer,
