@@ -58,6 +58,10 @@ class NodeAgent:
         self._running: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def active_jobs(self) -> int:
+        return len(self._running)
+
     async def run(self) -> None:
         """Serve until cancelled; raises RegistrationRejected on a fatal refusal."""
         backoff = Backoff(self.settings.reconnect_base_seconds, self.settings.reconnect_max_seconds)
@@ -206,7 +210,7 @@ class NodeAgent:
     ) -> None:
         while True:
             await asyncio.sleep(interval)
-            beat = node_pb2.Heartbeat(active_jobs=len(self._running))
+            beat = node_pb2.Heartbeat(active_jobs=self.active_jobs)
             outbound.put_nowait(node_pb2.ConnectRequest(heartbeat=beat))
 
 
