@@ -14,11 +14,16 @@ Everything is measured against a baseline taken in the same run, on the same mac
   Added = network - direct. Target: added p50 <= 5 ms on loopback.
 * Generation throughput. Baseline: ``LlamaCppEngine`` with the bundled SmolLM2 loaded in
   this process, one fixed completion at temperature 0; tokens/s = completion_tokens /
-  wall time of ``generate``. That engine is closed, the echo node stopped, and a node
-  process running the same engine started; the identical request then goes through
-  ``POST /v1/completions`` and tokens/s = usage.completion_tokens / HTTP wall time. One
-  untimed warm-up on each side; never both at once. Ratio = median network / median
-  direct. Target: >= 0.95.
+  wall time of ``generate``. Network: the identical request (same ``JobRequest``, so the
+  node hands its engine the very same ``GenerationRequest``) as ``POST /v1/completions``
+  to a node process running the same engine, the only node (the echo node is stopped
+  first); tokens/s = usage.completion_tokens / HTTP wall time. The two sides alternate
+  run by run, never at once (2 cores), after one untimed warm-up each, so load from
+  outside the benchmark lands on both alike. Ratio = median network / median direct.
+  Target: >= 0.95.
+
+A second table gives the CPU time each process spends per echo request (from /proc on
+Linux): with every hop waiting on the previous one, it is where the added latency goes.
 
 Run from the repo root: ``.venv/bin/python bench/network_overhead.py [--quick] [--json PATH]``
 (or ``make bench``). Progress goes to stderr, the table to stdout.
@@ -56,7 +61,7 @@ from e2ee import (
     seal_json,
 )
 from e2ee.payload import JobRequest, SamplingOptions
-from node.engines.base import GenerationRequest
+from node.engines.base import Engine, GenerationRequest
 from node.engines.bundled import SMOLLM2
 from node.engines.echo import EchoEngine
 from node.jobs import to_generation_request
@@ -70,6 +75,8 @@ ADDED_P50_TARGET_MS = 5.0
 GENERATION_RATIO_TARGET = 0.95
 STARTUP_TIMEOUT_S = 120.0
 GENERATION_TIMEOUT_S = 300.0
+# A busier machine than this (share of all CPUs) just before or after the run: warn.
+BUSY_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,8 @@ class Plan:
     max_tokens: int = 128
 
 
-FULL = Plan(rounds=5, requests=200, warmup=50, generation_runs=5)
-QUICK = Plan(rounds=3, requests=50, warmup=20, generation_runs=2)
+FULL = Plan(rounds=5, requests=200, warmup=50, generation_runs=7)
+QUICK = Plan(rounds=3, requests=50, warmup=20, generation_runs=3)
 
 
 class BenchError(RuntimeError):
@@ -189,23 +196,9 @@ class Network:
         wait_for(gateway, self._gateway_healthy, "healthy")
 
     def start_node(self, engine: str) -> Child:
-        key_path = self.workdir / f"node_{engine}_key.pem"
-        node = self.spawn(
-            f"node-{engine}",
-            [
-                "node",
-                "--relay",
-                self.relay_address,
-                "--engine",
-                engine,
-                "--slots",
-                "1",
-                "--key-path",
-                str(key_path),
-                "--name",
-                f"bench-{engine}",
-            ],
-        )
+        argv = ["node", "--relay", self.relay_address, "--engine", engine, "--slots", "1"]
+        argv += ["--key-path", str(self.workdir / f"node_{engine}_key.pem")]
+        node = self.spawn(f"node-{engine}", [*argv, "--name", f"bench-{engine}"])
         model = ECHO_MODEL if engine == "echo" else SMOLLM2.id
         wait_for(node, lambda: model in self.models(), f"serving {model}", STARTUP_TIMEOUT_S)
         return node
@@ -231,6 +224,9 @@ class Network:
         except httpx.HTTPError:
             return False
         return reply.is_success and reply.json().get("relay") == "reachable"
+
+    def pids(self) -> dict[str, int]:
+        return {c.name: c.process.pid for c in self.children if c.process.poll() is None}
 
     def close(self) -> None:
         for child in reversed(self.children):
@@ -348,6 +344,40 @@ def encrypted_echo(client: httpx.Client, caller: EncryptedClient, count: int) ->
     return samples
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process, all threads (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUsage:
+    """CPU time each process spends per request of one mode ("client" is this process)."""
+
+    pids: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+    requests: int = 0
+
+    def snapshot(self) -> dict[str, float]:
+        taken = {"client": time.process_time()}
+        for name, pid in self.pids.items():
+            cpu = process_cpu_seconds(pid)
+            if cpu is not None:
+                taken[name] = cpu
+        return taken
+
+    def add(self, before: dict[str, float], after: dict[str, float], requests: int) -> None:
+        for name in before.keys() & after.keys():
+            self.seconds[name] = self.seconds.get(name, 0.0) + after[name] - before[name]
+        self.requests += requests
+
+    def per_request_ms(self) -> dict[str, float]:
+        return {name: cpu * 1000 / self.requests for name, cpu in self.seconds.items()}
+
+
 @dataclass
 class EchoResult:
     direct: LatencyRounds
@@ -355,12 +385,15 @@ class EchoResult:
     encrypted: LatencyRounds
     client_seal: LatencyRounds
     client_open: LatencyRounds
+    cpu: dict[str, CpuUsage]
 
 
 def measure_echo(network: Network, plan: Plan) -> EchoResult:
     engine = EchoEngine()
     request = GenerationRequest(kind="chat", messages=CHAT_MESSAGES)
-    result = EchoResult(*(LatencyRounds() for _ in range(5)))
+    pids = network.pids()
+    cpu = {mode: CpuUsage(pids) for mode in ("plaintext", "encrypted")}
+    result = EchoResult(*(LatencyRounds() for _ in range(5)), cpu=cpu)
     with httpx.Client(base_url=network.base_url, timeout=30, trust_env=False) as client:
         caller = EncryptedClient.for_gateway(client)
         direct_echo(engine, request, plan.warmup)
@@ -369,8 +402,12 @@ def measure_echo(network: Network, plan: Plan) -> EchoResult:
         for number in range(1, plan.rounds + 1):
             progress(f"echo round {number}/{plan.rounds}")
             result.direct.add(direct_echo(engine, request, plan.requests))
+            before = cpu["plaintext"].snapshot()
             result.plaintext.add(plaintext_echo(client, plan.requests))
+            cpu["plaintext"].add(before, cpu["plaintext"].snapshot(), plan.requests)
+            before = cpu["encrypted"].snapshot()
             encrypted = encrypted_echo(client, caller, plan.requests)
+            cpu["encrypted"].add(before, cpu["encrypted"].snapshot(), plan.requests)
             result.encrypted.add(encrypted.http)
             result.client_seal.add(encrypted.seal)
             result.client_open.add(encrypted.open)
@@ -402,40 +439,60 @@ class GenerationRuns:
         return statistics.median(self.tokens_per_second)
 
 
-def measure_direct_generation(job: JobRequest, runs: int) -> GenerationRuns:
+def load_smollm2() -> Engine:
     from node.config import NodeSettings
     from node.engines.llama_cpp import LlamaCppEngine
 
-    engine = LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
+    # The same settings a `tokenplace node --engine llama_cpp --slots 1` builds.
+    return LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
+
+
+def generate_directly(engine: Engine, request: GenerationRequest) -> tuple[int, float, str]:
+    """(completion tokens, wall seconds, text) of one in-process generation."""
+    start = time.perf_counter()
+    generation = engine.generate(request, threading.Event())
+    seconds = time.perf_counter() - start
+    return generation.completion_tokens, seconds, generation.text
+
+
+def generate_via_network(client: httpx.Client, body: dict[str, Any]) -> tuple[int, float, str]:
+    """(usage.completion_tokens, HTTP wall seconds, text) of one POST /v1/completions."""
+    start = time.perf_counter()
+    reply = client.post("/v1/completions", json=body)
+    seconds = time.perf_counter() - start
+    completion = check_reply(reply)
+    return completion["usage"]["completion_tokens"], seconds, completion["choices"][0]["text"]
+
+
+def measure_generation(
+    network: Network, job: JobRequest, runs: int
+) -> tuple[GenerationRuns, GenerationRuns]:
+    """Alternate in-process and full-stack runs of `job`, one at a time, after a warm-up.
+
+    Alternating (and swapping which goes first) spreads any load from outside this
+    benchmark evenly over both sides; the idle side holds its model but uses no CPU.
+    """
     request = to_generation_request(job)  # exactly what the node hands its engine
-    result = GenerationRuns()
+    body = {"model": job.model, "prompt": job.prompt, **job.options.model_dump(exclude_none=True)}
+    engine = load_smollm2()
+    direct, through_network = GenerationRuns(), GenerationRuns()
     try:
-        for number in range(runs + 1):  # run 0 is the warm-up
-            start = time.perf_counter()
-            generation = engine.generate(request, threading.Event())
-            seconds = time.perf_counter() - start
-            if number:
-                result.add(generation.completion_tokens, seconds, generation.text)
+        network.start_node("llama_cpp")
+        timeout = GENERATION_TIMEOUT_S
+        with httpx.Client(base_url=network.base_url, timeout=timeout, trust_env=False) as client:
+            for number in range(runs + 1):  # run 0 is the warm-up
+                progress(f"generation run {number}/{runs}" + (" (warm-up)" if not number else ""))
+                sides = [
+                    (direct, lambda: generate_directly(engine, request)),
+                    (through_network, lambda: generate_via_network(client, body)),
+                ]
+                for runs_of_side, generate in sides[:: 1 if number % 2 else -1]:
+                    tokens, seconds, text = generate()
+                    if number:
+                        runs_of_side.add(tokens, seconds, text)
     finally:
         engine.close()
-    return result
-
-
-def measure_network_generation(network: Network, job: JobRequest, runs: int) -> GenerationRuns:
-    body = {"model": job.model, "prompt": job.prompt, **job.options.model_dump(exclude_none=True)}
-    result = GenerationRuns()
-    with httpx.Client(
-        base_url=network.base_url, timeout=GENERATION_TIMEOUT_S, trust_env=False
-    ) as client:
-        for number in range(runs + 1):  # run 0 is the warm-up
-            start = time.perf_counter()
-            reply = client.post("/v1/completions", json=body)
-            seconds = time.perf_counter() - start
-            completion = check_reply(reply)
-            if number:
-                tokens = completion["usage"]["completion_tokens"]
-                result.add(tokens, seconds, completion["choices"][0]["text"])
-    return result
+    return direct, through_network
 
 
 # --- report -----------------------------------------------------------------------------
@@ -448,7 +505,8 @@ def verdict(ok: bool) -> str:
 def latency_rows(echo: EchoResult) -> list[list[str]]:
     direct = echo.direct
     rows = []
-    for mode, rounds in (("plaintext", echo.plaintext), ("encrypted", echo.encrypted)):
+    modes = (("plaintext", echo.plaintext), ("encrypted HTTP", echo.encrypted))
+    for mode, rounds in modes:
         added_p50 = rounds.median_p50 - direct.median_p50
         added_p99 = rounds.median_p99 - direct.median_p99
         rows.append(
@@ -474,7 +532,7 @@ def latency_rows(echo: EchoResult) -> list[list[str]]:
     for name, rounds in (("seal", echo.client_seal), ("open", echo.client_open)):
         rows.append(
             [
-                f"encrypted client {name} p50/p99 (ms)",
+                f"encrypted client {name} p50 / p99 (ms)",
                 "-",
                 f"{rounds.median_p50:.3f} / {rounds.median_p99:.3f}",
                 "-",
@@ -518,23 +576,77 @@ def machine() -> dict[str, Any]:
     }
 
 
-def render(plan: Plan, echo: EchoResult, direct: GenerationRuns, network: GenerationRuns) -> str:
-    info = machine()
+def cpu_busy_share(seconds: float = 1.0) -> float | None:
+    """Share of all CPUs busy over `seconds` while this benchmark idles (Linux; else None)."""
+
+    def sample() -> tuple[int, int] | None:
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields[:8]), idle
+
+    before = sample()
+    time.sleep(seconds)
+    after = sample()
+    if before is None or after is None or after[0] == before[0]:
+        return None
+    return 1 - (after[1] - before[1]) / (after[0] - before[0])
+
+
+@dataclass
+class Report:
+    plan: Plan
+    echo: EchoResult
+    direct: GenerationRuns
+    network: GenerationRuns
+    busy_before: float | None
+    busy_after: float | None
+    seconds: float
+
+
+CPU_COLUMNS = {"client": "client", "gateway": "gateway", "relay": "relay", "node-echo": "node"}
+
+
+def cpu_table(echo: EchoResult) -> str:
+    rows = []
+    for mode, usage in echo.cpu.items():
+        per_request = usage.per_request_ms()
+        cells = [f"{per_request[n]:.2f}" if n in per_request else "-" for n in CPU_COLUMNS]
+        rows.append([f"echo {mode}", *cells, f"{sum(per_request.values()):.2f}"])
+    return format_table(["CPU ms per request", *CPU_COLUMNS.values(), "total"], rows)
+
+
+def header_lines(report: Report) -> list[str]:
+    info, plan = machine(), report.plan
     lines = [
         f"token.place network overhead - {info['cpus']} CPUs, {info['processor']}, "
         f"Python {info['python']}, {info['platform']}",
         f"echo: {plan.rounds} rounds x {plan.requests} requests per mode after "
         f"{plan.warmup} warm-up, loopback, keep-alive HTTP; values are medians over rounds",
         f"generation: completion at temperature 0, max_tokens {plan.max_tokens}, "
-        f"{plan.generation_runs} runs + 1 warm-up per side, median",
-        "",
-        format_table(
-            ["metric", "direct", "network", "added/ratio", "target", "result"],
-            [*latency_rows(echo), generation_row(direct, network, plan.max_tokens)],
-        ),
+        f"{plan.generation_runs} runs + 1 warm-up per side, alternating, median",
     ]
-    lines += generation_notes(direct, network, plan.max_tokens)
-    return "\n".join(lines)
+    busy = [share for share in (report.busy_before, report.busy_after) if share is not None]
+    if busy:
+        shown = "/".join(f"{share:.0%}" for share in busy)
+        lines.append(f"other CPU use just before/after: {shown}; total {report.seconds:.0f} s")
+    if any(share > BUSY_SHARE for share in busy):
+        lines.append("WARNING: other work was using these CPUs; expect noisy numbers")
+    return lines
+
+
+def render(report: Report) -> str:
+    main_table = format_table(
+        ["metric", "direct", "network", "added/ratio", "target", "result"],
+        [
+            *latency_rows(report.echo),
+            generation_row(report.direct, report.network, report.plan.max_tokens),
+        ],
+    )
+    notes = generation_notes(report.direct, report.network, report.plan.max_tokens)
+    return "\n".join([*header_lines(report), "", main_table, *notes, "", cpu_table(report.echo)])
 
 
 def generation_notes(direct: GenerationRuns, network: GenerationRuns, max_tokens: int) -> list[str]:
@@ -547,36 +659,44 @@ def generation_notes(direct: GenerationRuns, network: GenerationRuns, max_tokens
     return notes
 
 
-def as_json(
-    plan: Plan, echo: EchoResult, direct: GenerationRuns, network: GenerationRuns
-) -> dict[str, Any]:
-    def latency(rounds: LatencyRounds) -> dict[str, Any]:
-        return {
-            "p50_ms": rounds.median_p50,
-            "p99_ms": rounds.median_p99,
-            "rounds_p50_ms": rounds.p50,
-            "rounds_p99_ms": rounds.p99,
-        }
+def latency_json(rounds: LatencyRounds) -> dict[str, Any]:
+    return {
+        "p50_ms": rounds.median_p50,
+        "p99_ms": rounds.median_p99,
+        "rounds_p50_ms": rounds.p50,
+        "rounds_p99_ms": rounds.p99,
+    }
 
-    modes = {name: latency(getattr(echo, name)) for name in EchoResult.__dataclass_fields__}
-    ratio = network.median / direct.median
+
+def as_json(report: Report) -> dict[str, Any]:
+    echo, direct, network = report.echo, report.direct, report.network
+    modes = ("direct", "plaintext", "encrypted", "client_seal", "client_open")
+    latency = {mode: latency_json(getattr(echo, mode)) for mode in modes}
     return {
         "machine": machine(),
-        "plan": asdict(plan),
-        "echo": modes,
+        "plan": asdict(report.plan),
+        "other_cpu_share": {"before": report.busy_before, "after": report.busy_after},
+        "seconds": report.seconds,
+        "echo": latency,
         "added_ms": {
             mode: {
-                "p50": modes[mode]["p50_ms"] - modes["direct"]["p50_ms"],
-                "p99": modes[mode]["p99_ms"] - modes["direct"]["p99_ms"],
+                "p50": latency[mode]["p50_ms"] - latency["direct"]["p50_ms"],
+                "p99": latency[mode]["p99_ms"] - latency["direct"]["p99_ms"],
             }
             for mode in ("plaintext", "encrypted")
         },
+        "cpu_ms_per_request": {mode: usage.per_request_ms() for mode, usage in echo.cpu.items()},
         "generation": {
             "direct_tokens_per_second": direct.tokens_per_second,
             "network_tokens_per_second": network.tokens_per_second,
             "direct_median": direct.median,
             "network_median": network.median,
-            "ratio": ratio,
+            "ratio": network.median / direct.median,
+            # Run i of each side ran back to back: a second, pairing-based estimate.
+            "paired_ratio_median": statistics.median(
+                n / d
+                for d, n in zip(direct.tokens_per_second, network.tokens_per_second, strict=True)
+            ),
             "completion_tokens": direct.completion_tokens + network.completion_tokens,
         },
         "targets": {
@@ -600,36 +720,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(plan: Plan) -> tuple[EchoResult, GenerationRuns, GenerationRuns]:
+def run(plan: Plan) -> Report:
     job = story_job(plan.max_tokens)
+    busy_before, started = cpu_busy_share(), time.monotonic()
     with running_network() as network:
         progress("starting the echo node")
         echo_node = network.start_node("echo")
         echo = measure_echo(network, plan)
         network.stop_node(echo_node, ECHO_MODEL)
-        progress("generation: SmolLM2 in this process")
-        direct = measure_direct_generation(job, plan.generation_runs)
-        progress("generation: SmolLM2 through gateway, relay and a llama_cpp node")
-        network.start_node("llama_cpp")
-        through_network = measure_network_generation(network, job, plan.generation_runs)
-    return echo, direct, through_network
+        progress("generation: SmolLM2 in this process and through a llama_cpp node")
+        direct, through_network = measure_generation(network, job, plan.generation_runs)
+    seconds = time.monotonic() - started
+    return Report(plan, echo, direct, through_network, busy_before, cpu_busy_share(), seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = QUICK if args.quick else FULL
-    started = time.monotonic()
     try:
-        echo, direct, network = run(plan)
+        report = run(QUICK if args.quick else FULL)
     except BenchError as error:
         print(f"bench failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    print(render(plan, echo, direct, network))
-    print(f"(total {time.monotonic() - started:.0f} s)")
+    print(render(report))
     if args.json:
-        args.json.write_text(json.dumps(as_json(plan, echo, direct, network), indent=2) + "\n")
+        args.json.write_text(json.dumps(as_json(report), indent=2) + "\n")
     return 0
 
 
