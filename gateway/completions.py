@@ -16,7 +16,7 @@ from e2ee import DecryptionError, open_json, public_key_b64, seal_json
 from e2ee.payload import InnerRequest, InnerResponse, JobRequest
 from gateway.config import GatewaySettings
 from gateway.errors import APIError
-from gateway.relay_client import RelayClient
+from gateway.relay_client import RelayClient, SelectedNode
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ class CompletionService:
         self.private_key = private_key
         self.public_key = public_key_b64(private_key)
         self.settings = settings
+        # model -> the node the relay suggested for the next request (used once).
+        self._hints: dict[str, SelectedNode] = {}
 
     def rotate_key(self, private_key: rsa.RSAPrivateKey) -> None:
         self.private_key = private_key
@@ -41,11 +43,13 @@ class CompletionService:
         request_id = f"req_{uuid.uuid4().hex}"
         tried: list[str] = []
         for attempt in range(1, self.settings.max_attempts + 1):
-            node = await self.relay.select_node(request.model, exclude=tried)
+            hinted = self._hints.pop(request.model, None) if not tried else None
+            node = hinted or await self.relay.select_node(request.model, exclude=tried)
             try:
-                return await self._attempt(node.node_id, node.public_key, request_id, request)
+                return await self._attempt(node, request_id, request)
             except APIError as error:
-                if error.code not in RETRYABLE_CODES:
+                stale_hint = hinted is not None and error.code == "node_not_found"
+                if error.code not in RETRYABLE_CODES and not stale_hint:
                     raise
                 log.warning(
                     "node failed before answering; retrying",
@@ -59,14 +63,14 @@ class CompletionService:
         )
 
     async def _attempt(
-        self, node_id: str, node_key: str, request_id: str, request: JobRequest
+        self, node: SelectedNode, request_id: str, request: JobRequest
     ) -> dict[str, Any]:
         inner = InnerRequest(
             request_id=request_id, client_public_key=self.public_key, request=request
         )
-        sealed = seal_json(inner.model_dump(exclude_none=True), node_key)
+        sealed = seal_json(inner.model_dump(exclude_none=True), node.public_key)
         dispatched = await self.relay.dispatch(
-            node_id,
+            node.node_id,
             request.model,
             self.public_key,
             request_id,
@@ -81,6 +85,8 @@ class CompletionService:
                 "the compute node returned an answer that could not be opened",
                 "upstream_error",
             ) from None
+        if dispatched.next_node is not None:
+            self._hints[request.model] = dispatched.next_node
         if reply.request_id != request_id:
             raise APIError(502, "the compute node answered a different request", "upstream_error")
         if reply.error is not None:

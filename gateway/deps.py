@@ -8,9 +8,10 @@ from gateway.completions import CompletionService
 from gateway.relay_client import RelayClient
 
 
-def completion_service(request: Request) -> CompletionService:
+# async on purpose: FastAPI runs sync dependencies in a worker thread, a hop per request.
+async def completion_service(request: Request) -> CompletionService:
     return request.app.state.completions
 
 
-def relay_client(request: Request) -> RelayClient:
+async def relay_client(request: Request) -> RelayClient:
     return request.app.state.relay

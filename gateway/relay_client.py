@@ -35,6 +35,7 @@ class Dispatched:
     response: Envelope
     prompt_tokens: int
     completion_tokens: int
+    next_node: SelectedNode | None
 
 
 class RelayClient:
@@ -103,4 +104,9 @@ class RelayClient:
             response=Envelope(sealed.ciphertext, sealed.cipherkey, sealed.iv),
             prompt_tokens=reply.usage.prompt_tokens,
             completion_tokens=reply.usage.completion_tokens,
+            next_node=(
+                SelectedNode(reply.next_node.node_id, reply.next_node.public_key)
+                if reply.HasField("next_node")
+                else None
+            ),
         )

@@ -102,6 +102,8 @@ class Dispatcher:
 
     async def _acquire_slot(self, node: NodeSession, key: tuple[str, str], budget: float) -> None:
         """Wait for a slot on `node`, unless the request is cancelled or time runs out."""
+        if node.slot_pool.try_acquire():
+            return
         cancelled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queued[key] = cancelled
         acquire = asyncio.ensure_future(node.slot_pool.acquire())

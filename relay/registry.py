@@ -141,6 +141,11 @@ class Registry:
                 served.setdefault(model_id, (card, []))[1].append(node)
         return served
 
+    def peek(self, model: str) -> NodeSession | None:
+        """The node `select` would prefer now, if it has a free slot; no side effects."""
+        free = [n for n in self.online() if model in n.models and n.slot_pool.free]
+        return min(free, key=lambda n: (n.slot_pool.load(), n.last_dispatch), default=None)
+
     def select(self, model: str, exclude: Iterable[str] = ()) -> NodeSession:
         """Least loaded online node serving `model`, free slots first.
 

@@ -28,6 +28,13 @@ class SlotPool:
         """Share of capacity in use or queued for; 0.0 is idle."""
         return (self.active + self.waiting) / max(self.slots, 1)
 
+    def try_acquire(self) -> bool:
+        """Take a free slot at once if there is one and nobody queues ahead."""
+        if self._closed is None and self.active < self.slots and not self._waiters:
+            self.active += 1
+            return True
+        return False
+
     async def acquire(self) -> None:
         if self._closed is not None:
             raise self._closed

@@ -7,21 +7,27 @@ from collections.abc import Callable
 
 
 class ChangeSignal:
+    """Waiters give a predicate; notify() re-checks them synchronously (no tasks, no locks)."""
+
     def __init__(self) -> None:
-        self._changed = asyncio.Condition()
-        self._pending: set[asyncio.Task[None]] = set()
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
     async def wait_until(self, predicate: Callable[[], bool]) -> None:
         """Wait until `predicate()` holds, re-checked after every notify()."""
-        async with self._changed:
-            await self._changed.wait_for(predicate)
+        if predicate():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (predicate, waiter)
+        self._waiters.append(entry)
+        try:
+            await waiter
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
 
     def notify(self) -> None:
-        """Wake waiters; safe to call from synchronous code on the loop."""
-        task = asyncio.get_running_loop().create_task(self._notify_all())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _notify_all(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        if not self._waiters:
+            return
+        for predicate, waiter in list(self._waiters):
+            if not waiter.done() and predicate():
+                waiter.set_result(None)

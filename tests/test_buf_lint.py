@@ -29,7 +29,9 @@ def buf_binary() -> Path:
         pytest.skip("buf is not installed and npm is not available to install it")
     subprocess.run(
         [npm, "install", "--silent", "--prefix", str(CACHE), f"@bufbuild/buf@{BUF_VERSION}"],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return cached
 

@@ -44,7 +44,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             sealed=convert.sealed_from_pb(request.envelope),
             timeout_seconds=context.time_remaining(),
         )
-        return inference_pb2.DispatchResponse(
+        reply = inference_pb2.DispatchResponse(
             response=convert.sealed_to_pb(outcome.response),
             usage={
                 "prompt_tokens": outcome.prompt_tokens,
@@ -52,6 +52,11 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             },
             node_id=outcome.node_id,
         )
+        hint = self.registry.peek(request.model)
+        if hint is not None:
+            reply.next_node.node_id = hint.node_id
+            reply.next_node.public_key = hint.public_key
+        return reply
 
     @translate_errors
     async def Cancel(self, request, context) -> inference_pb2.CancelResponse:

@@ -43,6 +43,14 @@ class SelectNodeResponse(_message.Message):
     public_key: str
     def __init__(self, node_id: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
 
+class NodeAddress(_message.Message):
+    __slots__ = ("node_id", "public_key")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    public_key: str
+    def __init__(self, node_id: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
+
 class DispatchRequest(_message.Message):
     __slots__ = ("node_id", "model", "envelope")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -54,14 +62,16 @@ class DispatchRequest(_message.Message):
     def __init__(self, node_id: _Optional[str] = ..., model: _Optional[str] = ..., envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ...) -> None: ...
 
 class DispatchResponse(_message.Message):
-    __slots__ = ("response", "usage", "node_id")
+    __slots__ = ("response", "usage", "node_id", "next_node")
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    NEXT_NODE_FIELD_NUMBER: _ClassVar[int]
     response: _common_pb2.Envelope
     usage: _common_pb2.Usage
     node_id: str
-    def __init__(self, response: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., node_id: _Optional[str] = ...) -> None: ...
+    next_node: NodeAddress
+    def __init__(self, response: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., usage: _Optional[_Union[_common_pb2.Usage, _Mapping]] = ..., node_id: _Optional[str] = ..., next_node: _Optional[_Union[NodeAddress, _Mapping]] = ...) -> None: ...
 
 class CancelRequest(_message.Message):
     __slots__ = ("client_public_key", "request_id")
