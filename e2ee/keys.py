@@ -38,11 +38,12 @@ def load_or_create_private_key(path: Path) -> rsa.RSAPrivateKey:
             raise ValueError(f"{path} does not hold an RSA private key")
         return key
     key = generate_private_key()
-    _write_private(path, key)
+    write_private_key(path, key)
     return key
 
 
-def _write_private(path: Path, key: rsa.RSAPrivateKey) -> None:
+def write_private_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+    """Atomically (re)write `path` with `key`, readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
         serialization.Encoding.PEM,

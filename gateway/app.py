@@ -14,9 +14,24 @@ from gateway.config import GatewaySettings
 from gateway.errors import install_error_handlers
 from gateway.limits import BodySizeLimit
 from gateway.relay_client import RelayClient
-from gateway.routers import completions, meta, models
+from gateway.relay_services import OperatorClient, PollingClient, SealedClient
+from gateway.routers import (
+    completions,
+    images,
+    internal,
+    meta,
+    models,
+    operator,
+    relay_blind,
+    relay_nodes,
+    release,
+)
 
-API_PREFIXES = ("/api/v1", "/v1")
+# The seed registers OpenAI-compatible aliases under /v1 for these routers only.
+ALIASED_ROUTERS = (
+    models.router, completions.router, meta.router, operator.router, images.router,
+)
+API_V1_ONLY_ROUTERS = (relay_blind.router, relay_nodes.router, release.router)
 
 
 def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None = None) -> FastAPI:
@@ -29,6 +44,10 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.state.settings = settings
         app.state.relay = relay
         app.state.completions = CompletionService(relay, key, settings)
+        timeout = settings.control_timeout_seconds
+        app.state.sealed = SealedClient(relay.channel, timeout)
+        app.state.polling = PollingClient(relay.channel, timeout)
+        app.state.operator = OperatorClient(relay.channel, timeout)
         try:
             yield
         finally:
@@ -41,8 +60,11 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for prefix in API_PREFIXES:
-        for router in (models.router, completions.router, meta.router):
-            app.include_router(router, prefix=prefix)
+    for router in ALIASED_ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/v1")
+    for router in API_V1_ONLY_ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(internal.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import DecryptionError, open_json, public_key_b64, seal_json
+from e2ee import DecryptionError, Envelope, open_json, public_key_b64, seal_json
 from e2ee.payload import InnerRequest, InnerResponse, JobRequest
 from gateway.config import GatewaySettings
 from gateway.errors import APIError
@@ -61,6 +61,18 @@ class CompletionService:
             "every compute node tried was lost before answering; retry shortly",
             "no_compute_node_available",
         )
+
+    async def forward_sealed(
+        self, server_public_key: str, model: str, client_public_key: str, request_id: str,
+        envelope: Envelope,
+    ) -> Envelope:
+        """Relay-blind: pass a node-sealed envelope through untouched; return the node's."""
+        dispatched = await self.relay.dispatch(
+            "", model, client_public_key, request_id, envelope,
+            timeout_seconds=self.settings.request_timeout_seconds,
+            server_public_key=server_public_key,
+        )
+        return dispatched.response
 
     async def _attempt(
         self, node: SelectedNode, request_id: str, request: JobRequest

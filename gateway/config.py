@@ -24,3 +24,7 @@ class GatewaySettings(BaseSettings):
     # Plaintext mode: tries on distinct nodes when one is lost before answering.
     max_attempts: int = Field(default=3, ge=1, le=10)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # Release metadata for the landing badge (public; never put a secret here).
+    environment: str = "dev"
+    release_version: str = "0.1.0"
+    release_ref: str | None = None

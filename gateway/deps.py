@@ -6,6 +6,7 @@ from fastapi import Request
 
 from gateway.completions import CompletionService
 from gateway.relay_client import RelayClient
+from gateway.relay_services import OperatorClient, PollingClient, SealedClient
 
 
 # async on purpose: FastAPI runs sync dependencies in a worker thread, a hop per request.
@@ -15,3 +16,15 @@ async def completion_service(request: Request) -> CompletionService:
 
 async def relay_client(request: Request) -> RelayClient:
     return request.app.state.relay
+
+
+async def sealed_client(request: Request) -> SealedClient:
+    return request.app.state.sealed
+
+
+async def polling_client(request: Request) -> PollingClient:
+    return request.app.state.polling
+
+
+async def operator_client(request: Request) -> OperatorClient:
+    return request.app.state.operator

@@ -30,8 +30,8 @@ def require_client_key(client_public_key: str | None) -> str:
     return client_public_key
 
 
-def open_field(service: CompletionService, payload: Any, param: str) -> Any:
-    """Decrypt an encrypted request field with the gateway's key; returns its JSON value."""
+def envelope_field(payload: Any, param: str) -> Envelope:
+    """The envelope an encrypted request carries in `param` (400 if it is not one)."""
     if not isinstance(payload, EncryptedPayload):
         raise APIError(
             400,
@@ -40,7 +40,15 @@ def open_field(service: CompletionService, payload: Any, param: str) -> Any:
             param,
         )
     try:
-        envelope = Envelope.from_json(payload.model_dump())
+        return Envelope.from_json(payload.model_dump())
+    except DecryptionError as exc:
+        raise APIError(400, f"{param}: {exc}", "invalid_request", param) from None
+
+
+def open_field(service: CompletionService, payload: Any, param: str) -> Any:
+    """Decrypt an encrypted request field with the gateway's key; returns its JSON value."""
+    envelope = envelope_field(payload, param)
+    try:
         return json.loads(open_sealed(envelope, service.private_key))
     except (DecryptionError, ValueError):
         raise APIError(
@@ -69,4 +77,8 @@ def open_messages(service: CompletionService, payload: Any) -> list[ChatMessageI
 
 def seal_response(body: dict[str, Any], client_public_key: str) -> EncryptedResponse:
     envelope = seal(json.dumps(body, separators=(",", ":")).encode("utf-8"), client_public_key)
+    return sealed_reply(envelope)
+
+
+def sealed_reply(envelope: Envelope) -> EncryptedResponse:
     return EncryptedResponse(data=SealedData(**envelope.to_json()))

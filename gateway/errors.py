@@ -39,6 +39,13 @@ RELAY_REASONS: dict[str, tuple[int, str]] = {
     "node_lost": (503, "node_lost"),
     "node_busy": (503, "node_busy"),
     "timeout": (504, "timeout"),
+    "operator_auth_not_configured": (503, "operator_auth_not_configured"),
+    "operator_token_invalid": (401, "operator_token_invalid"),
+    "unknown_request": (404, "unknown_request"),
+    "cancel_proof_invalid": (403, "cancel_proof_invalid"),
+    "request_already_finished": (409, "request_already_finished"),
+    "node_credential_invalid": (401, "node_credential_invalid"),
+    "node_already_connected": (409, "node_already_connected"),
 }
 # Fallback for statuses without ErrorInfo, e.g. the relay itself is unreachable.
 GRPC_CODES: dict[grpc.StatusCode, tuple[int, str]] = {
@@ -132,9 +139,16 @@ def validation_api_error(errors: Any) -> APIError:
     """FastAPI's 422 becomes an OpenAI 400 naming the first bad parameter."""
     first = next(iter(errors), {})
     loc = [part for part in first.get("loc", ()) if part != "body"]
-    if first.get("type") == "json_invalid":
+    kind = first.get("type")
+    if kind == "json_invalid":
         return APIError(400, "the request body is not valid JSON", "invalid_request")
+    if kind == "plaintext_forbidden":
+        field = first.get("ctx", {}).get("field")
+        return APIError(400, str(first.get("msg")), "plaintext_forbidden", field)
     param = _param_path(loc)
+    if kind == "extra_forbidden":
+        return APIError(400, f"unexpected field {param!r}: this route accepts only its "
+                        "documented fields", "unexpected_field", param)
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     return APIError(400, f"{param}: {message}" if param else message, "invalid_request", param)
 

@@ -51,6 +51,11 @@ class RelayClient:
         )
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
 
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        """The shared channel, for clients of the relay's other services."""
+        return self._channel
+
     async def close(self) -> None:
         await self._channel.close()
 
@@ -82,10 +87,13 @@ class RelayClient:
         request_id: str,
         envelope: Envelope,
         timeout_seconds: float,
+        server_public_key: str = "",
     ) -> Dispatched:
+        """Send a sealed envelope to a node (by id, or by key when node_id is empty)."""
         request = inference_pb2.DispatchRequest(
             node_id=node_id,
             model=model,
+            server_public_key=server_public_key,
             envelope=common_pb2.Envelope(
                 client_public_key=client_public_key,
                 request_id=request_id,

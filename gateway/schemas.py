@@ -65,6 +65,11 @@ class _CompletionBase(SamplingOptions):
 
 class ChatCompletionRequest(_CompletionBase):
     messages: Annotated[list[ChatMessageIn], Field(min_length=1)] | EncryptedPayload
+    # Relay-blind synchronous mode: `messages` is sealed to this node's key (the inner
+    # payload of DESIGN.md), forwarded untouched; the node's sealed answer comes back.
+    server_public_key: str | None = Field(default=None, max_length=8192)
+    request_id: str | None = Field(default=None, min_length=1, max_length=128,
+                                   pattern=r"^[A-Za-z0-9._:-]+$")
 
 
 class CompletionRequest(_CompletionBase):

@@ -66,12 +66,15 @@ class JobRunner:
             inner = self._open(ticket)
         except _Refused as refused:
             return JobReply(ticket.job_id, failure=refused.failure, failure_message=refused.message)
-        if ticket.model != self.engine.model.id:
-            return JobReply(
-                ticket.job_id,
-                failure=Failure.UNKNOWN_MODEL,
-                failure_message=f"this node serves {self.engine.model.id!r}",
-            )
+        served = self.engine.model.id
+        if inner.request.model != served:
+            if ticket.model:  # the relay routed it here by model: its mistake, retry elsewhere
+                return JobReply(ticket.job_id, failure=Failure.UNKNOWN_MODEL,
+                                failure_message=f"this node serves {served!r}")
+            # A relay-blind request named this node itself: tell the client, sealed.
+            error = InnerError(message=f"this node serves {served!r}", param="model",
+                               code="model_not_found")
+            return self._seal(ticket, InnerResponse(request_id=ticket.request_id, error=error))
         return self._generate(ticket, inner.request, cancelled)
 
     def _open(self, ticket: JobTicket) -> InnerRequest:
@@ -85,7 +88,7 @@ class JobRunner:
             inner.client_public_key, ticket.client_public_key
         ):
             raise _Refused(Failure.BAD_ENVELOPE, "sealed ids differ from the routing ids")
-        if inner.request.model != ticket.model:
+        if ticket.model and inner.request.model != ticket.model:
             raise _Refused(Failure.BAD_ENVELOPE, "sealed model differs from the routed model")
         return inner
 

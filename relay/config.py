@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from node.config import default_data_dir
 
 
 class RelaySettings(BaseSettings):
@@ -21,3 +25,20 @@ class RelaySettings(BaseSettings):
     default_job_timeout_seconds: float = Field(default=300.0, gt=0)
     drain_grace_seconds: float = Field(default=5.0, ge=0)
     max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Operator-only RPCs (node removal, contribution summary, key rotation checks)
+    # need this token; unset means those actions are unavailable (503 at the gateway).
+    operator_token: SecretStr | None = None
+    # SQLAlchemy async URL; a SQLite file by default, e.g. postgresql+asyncpg://... in production.
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite+aiosqlite:///{default_data_dir() / 'relay.sqlite3'}"
+    )
+    # Operator-edited JSON files: {"data": [...], "metadata": {...}} (or a bare list).
+    community_providers_path: Path | None = None
+    relay_providers_path: Path | None = None
+    # Relay server-node URLs for diagnostics and onboarding, primary first.
+    server_pool: list[str] = Field(default_factory=list)
+    # Relay-blind requests: how long a sealed answer or a terminal state is kept.
+    sealed_retention_seconds: float = Field(default=600.0, gt=0)
+    # Polling (HTTP) nodes: lease length and the longest a poll waits.
+    polling_lease_seconds: int = Field(default=40, ge=1)
+    poll_wait_seconds: int = Field(default=20, ge=0)

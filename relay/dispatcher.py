@@ -85,7 +85,7 @@ class Dispatcher:
         """Run one sealed job on `node_id`, waiting at most `timeout_seconds`."""
         _check_routing(sealed)
         node = self.registry.get(node_id)
-        if model not in node.models:
+        if model and model not in node.models:
             raise ModelNotFound(f"compute node {node_id} does not serve {model!r}")
         budget = self.default_timeout_seconds if timeout_seconds is None else timeout_seconds
         deadline = time.monotonic() + budget
@@ -174,6 +174,11 @@ class Dispatcher:
             job.result.set_exception(JobCancelled("the request was cancelled"))
         self._abandon(job)
         return True
+
+    def job_for(self, client_public_key: str, request_id: str) -> JobRecord | None:
+        """The started job for these routing ids, if any."""
+        job_id = self._by_request.get((client_public_key, request_id))
+        return self._jobs.get(job_id) if job_id else None
 
     def on_accepted(self, node_id: str, job_id: str) -> None:
         job = self._jobs.get(job_id)

@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from e2ee import load_public_key
+from e2ee import InvalidPublicKey, load_public_key
 from relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
 from relay.slots import SlotPool
 from relay.watch import ChangeSignal
@@ -51,9 +51,11 @@ class DrainOrder:
 
 @dataclass(frozen=True, slots=True)
 class CloseOrder:
-    """Ends the stream from the relay side (a newer connection took over)."""
+    """Ends the stream from the relay side (a newer connection took over, or an
+    operator removed the node: then the node is told not to come back)."""
 
     reason: str
+    removed: bool = False
 
 
 Outbound = SealedJob | CancelOrder | DrainOrder | CloseOrder
@@ -74,6 +76,9 @@ class NodeSession:
     last_dispatch: int = 0
     draining: bool = False
     outbound: asyncio.Queue[Outbound] = field(default_factory=asyncio.Queue)
+    # "stream" nodes hold a Connect stream; "polling" nodes speak HTTP and hold a lease.
+    transport: str = "stream"
+    credential_hash: bytes | None = None
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
@@ -121,6 +126,20 @@ class Registry:
             return True
         return False
 
+    def find(self, node_id: str) -> NodeSession | None:
+        return self._nodes.get(node_id)
+
+    def by_public_key(self, public_key: str) -> NodeSession:
+        """The connected node holding `public_key` (any accepted key form)."""
+        try:
+            node_id = self.node_id_for(public_key)
+        except InvalidPublicKey:
+            raise NodeNotFound("server_public_key is not a valid RSA public key") from None
+        session = self._nodes.get(node_id)
+        if session is None:
+            raise NodeNotFound("no compute node with that server_public_key is registered")
+        return session
+
     def get(self, node_id: str) -> NodeSession:
         session = self._nodes.get(node_id)
         if session is None:
@@ -155,7 +174,7 @@ class Registry:
         online = self.online()
         if not online:
             raise NoNodeAvailable("no compute node is online; try again when one connects")
-        serving = [n for n in online if model in n.models]
+        serving = [n for n in online if not model or model in n.models]
         if not serving:
             raise ModelNotFound(f"the model {model!r} is not served by any online compute node")
         excluded = set(exclude)

@@ -15,14 +15,34 @@ from relay.dispatcher import Dispatcher
 from relay.registry import DrainOrder, Registry
 from relay.services.inference_service import InferenceServicer
 from relay.services.node_service import NodeServicer
-from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc, node_pb2, node_pb2_grpc
+from relay.operator_auth import OperatorAuth
+from relay.polling import PollingNodes
+from relay.sealed import SealedRequests
+from relay.services.operator_service import OperatorServicer
+from relay.services.polling_service import PollingNodeServicer
+from relay.services.sealed_service import SealedRequestServicer
+from tokenplace.relay.v1 import (
+    inference_pb2,
+    inference_pb2_grpc,
+    node_pb2,
+    node_pb2_grpc,
+    operator_pb2,
+    operator_pb2_grpc,
+    polling_pb2,
+    polling_pb2_grpc,
+    sealed_pb2,
+    sealed_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES = (
-    node_pb2.DESCRIPTOR.services_by_name["NodeService"].full_name,
-    inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name,
+SERVICE_NAMES = tuple(
+    service.full_name
+    for module in (node_pb2, inference_pb2, sealed_pb2, polling_pb2, operator_pb2)
+    for service in module.DESCRIPTOR.services_by_name.values()
 )
+# How often expired polling-node leases and old sealed answers are swept.
+SWEEP_INTERVAL_SECONDS = 5.0
 
 
 class RelayServer:
@@ -32,6 +52,17 @@ class RelayServer:
         self.settings = settings
         self.registry = Registry(settings.node_timeout_seconds)
         self.dispatcher = Dispatcher(self.registry, settings.default_job_timeout_seconds)
+        self.sealed = SealedRequests(
+            self.registry, self.dispatcher, settings.sealed_retention_seconds,
+            settings.default_job_timeout_seconds,
+        )
+        self.polling = PollingNodes(
+            self.registry, self.dispatcher, settings.polling_lease_seconds,
+            settings.max_queue_per_node,
+        )
+        token = settings.operator_token
+        self.operator = OperatorAuth(token.get_secret_value() if token else None)
+        self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
         self.port = 0
         options = [
@@ -47,6 +78,15 @@ class RelayServer:
         )
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(
             InferenceServicer(self.registry, self.dispatcher), self.server
+        )
+        sealed_pb2_grpc.add_SealedRequestServiceServicer_to_server(
+            SealedRequestServicer(self.sealed), self.server
+        )
+        polling_pb2_grpc.add_PollingNodeServiceServicer_to_server(
+            PollingNodeServicer(self.polling, settings.poll_wait_seconds), self.server
+        )
+        operator_pb2_grpc.add_OperatorServiceServicer_to_server(
+            OperatorServicer(self.operator, self.registry, self.dispatcher), self.server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -64,12 +104,15 @@ class RelayServer:
         await self.server.start()
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._sweeper = asyncio.create_task(self._sweep())
         log.info("relay listening", extra={"address": self.address})
         return self.port
 
     async def stop(self, grace: float | None = None) -> None:
         """Tell nodes to drain, give running jobs the grace period, then stop."""
         grace = self.settings.drain_grace_seconds if grace is None else grace
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await self.health.enter_graceful_shutdown()
         for node in self.registry.all():
             node.draining = True
@@ -78,3 +121,10 @@ class RelayServer:
             async with asyncio.timeout(grace):
                 await self.dispatcher.wait_idle()
         await self.server.stop(grace=0.5)
+
+    async def _sweep(self) -> None:
+        """Periodic housekeeping: expired polling leases, old sealed answers."""
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            self.polling.expire()
+            self.sealed.prune()

@@ -39,6 +39,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def create_chat_completion(
     body: ChatCompletionRequest, request: Request, service: Completions
 ) -> JSONResponse:
+    if body.encrypted and body.server_public_key:
+        return await _forward_to_node(request, service, body)
     if body.encrypted:
         client_key: str | None = encrypted.require_client_key(body.client_public_key)
         messages = encrypted.open_messages(service, body.messages)
@@ -73,6 +75,20 @@ async def create_completion(
         client_key = None
     job = JobRequest(model=body.model, prompt=_single_prompt(prompt), options=_options(body))
     return await _run(request, service, job, client_key)
+
+
+async def _forward_to_node(
+    request: Request, service: CompletionService, body: ChatCompletionRequest
+) -> JSONResponse:
+    client_key = encrypted.require_client_key(body.client_public_key)
+    if not body.request_id:
+        raise APIError(400, "sealed requests to a node need the request_id sealed inside",
+                       "invalid_request", "request_id")
+    envelope = encrypted.envelope_field(body.messages, "messages")
+    sealed = await cancel_on_disconnect(request, service.forward_sealed(
+        body.server_public_key or "", body.model, client_key, body.request_id, envelope,
+    ))
+    return JSONResponse(encrypted.sealed_reply(sealed).model_dump())
 
 
 async def _run(

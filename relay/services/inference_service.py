@@ -38,8 +38,11 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def Dispatch(
         self, request: inference_pb2.DispatchRequest, context: grpc.aio.ServicerContext
     ) -> inference_pb2.DispatchResponse:
+        node_id = request.node_id
+        if not node_id and request.server_public_key:
+            node_id = self.registry.by_public_key(request.server_public_key).node_id
         outcome = await self.dispatcher.dispatch(
-            node_id=request.node_id,
+            node_id=node_id,
             model=request.model,
             sealed=convert.sealed_from_pb(request.envelope),
             timeout_seconds=context.time_remaining(),

@@ -121,7 +121,8 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             self.dispatcher.on_node_lost(session)
             log.info("node left", extra={"node_id": session.node_id})
         if close is not None:
-            await context.abort(grpc.StatusCode.ABORTED, close.reason)
+            code = grpc.StatusCode.PERMISSION_DENIED if close.removed else grpc.StatusCode.ABORTED
+            await context.abort(code, close.reason)
 
     async def _receive(self, session: NodeSession, context: grpc.aio.ServicerContext) -> None:
         while True:

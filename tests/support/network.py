@@ -74,6 +74,18 @@ def test_key(path: Path, index: int) -> rsa.RSAPrivateKey:
     return _KEYS[index]
 
 
+async def serve_app(app: Any) -> RunningGateway:
+    """Serve an ASGI app with uvicorn on a loopback port chosen by the kernel."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # from now on, connections wait in the backlog until uvicorn serves
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    return RunningGateway(server, task, sock.getsockname()[1])
+
+
 class LocalNetwork:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -119,17 +131,8 @@ class LocalNetwork:
             key_path=self.tmp_path / f"gateway{len(self.gateways)}.pem",
             **overrides,
         )
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
         key = test_key(settings.key_path, 100 + len(self.gateways))
-        config = uvicorn.Config(
-            create_app(settings, private_key=key), log_config=None, access_log=False, lifespan="on"
-        )
-        server = uvicorn.Server(config)
-        # A socket bound before serving: clients connecting early wait in its backlog.
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        gateway = RunningGateway(server, task, sock.getsockname()[1])
+        gateway = await serve_app(create_app(settings, private_key=key))
         self.gateways.append(gateway)
         return gateway
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tokenplace.relay.v1 import common_pb2 as tokenplace_dot_relay_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tokenplace/relay/v1/inference.proto\x12\x13tokenplace.relay.v1\x1a tokenplace/relay/v1/common.proto\"\x13\n\x11ListModelsRequest\"c\n\x0bServedModel\x12,\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\x12\n\nnode_count\x18\x02 \x01(\r\x12\x12\n\nfree_slots\x18\x03 \x01(\r\"F\n\x12ListModelsResponse\x12\x30\n\x06models\x18\x01 \x03(\x0b\x32 .tokenplace.relay.v1.ServedModel\"<\n\x11SelectNodeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x10\x65xclude_node_ids\x18\x02 \x03(\t\"9\n\x12SelectNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"2\n\x0bNodeAddress\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"b\n\x0f\x44ispatchRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12/\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\"\xb4\x01\n\x10\x44ispatchResponse\x12/\n\x08response\x18\x01 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12)\n\x05usage\x18\x02 \x01(\x0b\x32\x1a.tokenplace.relay.v1.Usage\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x33\n\tnext_node\x18\x04 \x01(\x0b\x32 .tokenplace.relay.v1.NodeAddress\">\n\rCancelRequest\x12\x19\n\x11\x63lient_public_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x0e\x43\x61ncelResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\x32\xfc\x02\n\x10InferenceService\x12]\n\nListModels\x12&.tokenplace.relay.v1.ListModelsRequest\x1a\'.tokenplace.relay.v1.ListModelsResponse\x12]\n\nSelectNode\x12&.tokenplace.relay.v1.SelectNodeRequest\x1a\'.tokenplace.relay.v1.SelectNodeResponse\x12W\n\x08\x44ispatch\x12$.tokenplace.relay.v1.DispatchRequest\x1a%.tokenplace.relay.v1.DispatchResponse\x12Q\n\x06\x43\x61ncel\x12\".tokenplace.relay.v1.CancelRequest\x1a#.tokenplace.relay.v1.CancelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tokenplace/relay/v1/inference.proto\x12\x13tokenplace.relay.v1\x1a tokenplace/relay/v1/common.proto\"\x13\n\x11ListModelsRequest\"c\n\x0bServedModel\x12,\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\x12\n\nnode_count\x18\x02 \x01(\r\x12\x12\n\nfree_slots\x18\x03 \x01(\r\"F\n\x12ListModelsResponse\x12\x30\n\x06models\x18\x01 \x03(\x0b\x32 .tokenplace.relay.v1.ServedModel\"<\n\x11SelectNodeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x10\x65xclude_node_ids\x18\x02 \x03(\t\"9\n\x12SelectNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"2\n\x0bNodeAddress\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"}\n\x0f\x44ispatchRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12/\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12\x19\n\x11server_public_key\x18\x04 \x01(\t\"\xb4\x01\n\x10\x44ispatchResponse\x12/\n\x08response\x18\x01 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12)\n\x05usage\x18\x02 \x01(\x0b\x32\x1a.tokenplace.relay.v1.Usage\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x33\n\tnext_node\x18\x04 \x01(\x0b\x32 .tokenplace.relay.v1.NodeAddress\">\n\rCancelRequest\x12\x19\n\x11\x63lient_public_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x0e\x43\x61ncelResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\x32\xfc\x02\n\x10InferenceService\x12]\n\nListModels\x12&.tokenplace.relay.v1.ListModelsRequest\x1a\'.tokenplace.relay.v1.ListModelsResponse\x12]\n\nSelectNode\x12&.tokenplace.relay.v1.SelectNodeRequest\x1a\'.tokenplace.relay.v1.SelectNodeResponse\x12W\n\x08\x44ispatch\x12$.tokenplace.relay.v1.DispatchRequest\x1a%.tokenplace.relay.v1.DispatchResponse\x12Q\n\x06\x43\x61ncel\x12\".tokenplace.relay.v1.CancelRequest\x1a#.tokenplace.relay.v1.CancelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,13 +45,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NODEADDRESS']._serialized_start=409
   _globals['_NODEADDRESS']._serialized_end=459
   _globals['_DISPATCHREQUEST']._serialized_start=461
-  _globals['_DISPATCHREQUEST']._serialized_end=559
-  _globals['_DISPATCHRESPONSE']._serialized_start=562
-  _globals['_DISPATCHRESPONSE']._serialized_end=742
-  _globals['_CANCELREQUEST']._serialized_start=744
-  _globals['_CANCELREQUEST']._serialized_end=806
-  _globals['_CANCELRESPONSE']._serialized_start=808
-  _globals['_CANCELRESPONSE']._serialized_end=843
-  _globals['_INFERENCESERVICE']._serialized_start=846
-  _globals['_INFERENCESERVICE']._serialized_end=1226
+  _globals['_DISPATCHREQUEST']._serialized_end=586
+  _globals['_DISPATCHRESPONSE']._serialized_start=589
+  _globals['_DISPATCHRESPONSE']._serialized_end=769
+  _globals['_CANCELREQUEST']._serialized_start=771
+  _globals['_CANCELREQUEST']._serialized_end=833
+  _globals['_CANCELRESPONSE']._serialized_start=835
+  _globals['_CANCELRESPONSE']._serialized_end=870
+  _globals['_INFERENCESERVICE']._serialized_start=873
+  _globals['_INFERENCESERVICE']._serialized_end=1253
 # @@protoc_insertion_point(module_scope)

@@ -52,14 +52,16 @@ class NodeAddress(_message.Message):
     def __init__(self, node_id: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
 
 class DispatchRequest(_message.Message):
-    __slots__ = ("node_id", "model", "envelope")
+    __slots__ = ("node_id", "model", "envelope", "server_public_key")
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    SERVER_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     model: str
     envelope: _common_pb2.Envelope
-    def __init__(self, node_id: _Optional[str] = ..., model: _Optional[str] = ..., envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ...) -> None: ...
+    server_public_key: str
+    def __init__(self, node_id: _Optional[str] = ..., model: _Optional[str] = ..., envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., server_public_key: _Optional[str] = ...) -> None: ...
 
 class DispatchResponse(_message.Message):
     __slots__ = ("response", "usage", "node_id", "next_node")

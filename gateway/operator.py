@@ -1,0 +1,21 @@
+"""The operator token a caller presents: `X-Token-Place-Operator` or `Authorization: Bearer`."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+OPERATOR_HEADER = "x-token-place-operator"
+OPERATOR_METADATA_KEY = "x-tokenplace-operator"
+
+
+def operator_token(request: Request) -> str:
+    """The presented token ("" when none); the relay checks it in constant time."""
+    token = request.headers.get(OPERATOR_HEADER)
+    if token:
+        return token.strip()
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def operator_metadata(token: str) -> tuple[tuple[str, str], ...]:
+    return ((OPERATOR_METADATA_KEY, token),) if token else ()

@@ -1,0 +1,207 @@
+"""Request and response models of the ciphertext-only relay routes.
+
+Relay routes carry envelopes and routing ids only: a plaintext-like field is
+refused by name, and so is any field a route does not document.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from gateway.schemas import SealedData
+
+PLAINTEXT_FIELDS = ("messages", "prompt", "input", "content", "response", "text")
+RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+PublicKeyText = Annotated[str, Field(min_length=1, max_length=8192)]
+NodeFailure = Literal["bad_envelope", "unknown_model", "engine_error", "cancelled", "busy"]
+
+
+class CiphertextOnly(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_plaintext(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in PLAINTEXT_FIELDS:
+                if name in data:
+                    raise PydanticCustomError(
+                        "plaintext_forbidden",
+                        "plaintext field '{field}' is forbidden on relay routes: "
+                        "send only the ciphertext envelope",
+                        {"field": name},
+                    )
+        return data
+
+
+class EnvelopeFields(CiphertextOnly):
+    ciphertext: str = Field(min_length=1)
+    cipherkey: str = Field(min_length=1)
+    iv: str = Field(min_length=1)
+
+    @field_validator("ciphertext", "cipherkey", "iv")
+    @classmethod
+    def _standard_base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be standard base64") from None
+        return value
+
+
+class SealedRequestIn(EnvelopeFields):
+    server_public_key: PublicKeyText
+    client_public_key: PublicKeyText
+    request_id: RequestId
+    cancel_token: str = Field(min_length=16, max_length=256)
+
+
+class SealedAccepted(BaseModel):
+    status: Literal["queued", "running", "completed", "cancelled", "expired", "lost"]
+    request_id: str
+    duplicate: bool
+
+
+class RetrieveIn(CiphertextOnly):
+    client_public_key: PublicKeyText
+    request_id: RequestId | None = None
+
+
+class SealedAnswer(SealedData):
+    request_id: str
+
+
+class Pending(BaseModel):
+    status: Literal["pending"] = "pending"
+    request_id: str
+
+
+class CancelIn(CiphertextOnly):
+    client_public_key: PublicKeyText
+    request_id: RequestId
+    cancel_token: str = Field(min_length=1, max_length=256)
+
+
+class CancelOut(BaseModel):
+    status: Literal["cancelled"] = "cancelled"
+    request_id: str
+
+
+class NextServer(BaseModel):
+    server_public_key: str
+    node_id: str
+
+
+class ModelCardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=256)
+    owned_by: str = Field(default="unknown", max_length=256)
+    created: int = Field(default=0, ge=0)
+
+
+class InventoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hostname: str = Field(default="", max_length=256)
+    os: str = Field(default="", max_length=256)
+    cpu: str = Field(default="", max_length=256)
+    cpu_count: int = Field(default=0, ge=0, le=1_000_000)
+    memory_bytes: int = Field(default=0, ge=0, le=2**63 - 1)
+    engine: str = Field(default="", max_length=128)
+    engine_version: str = Field(default="", max_length=128)
+    agent_version: str = Field(default="", max_length=128)
+
+
+class NodeRegisterIn(CiphertextOnly):
+    server_public_key: PublicKeyText
+    models: list[ModelCardIn] = Field(min_length=1, max_length=64)
+    slots: int = Field(default=1, ge=1, le=256)
+    display_name: str = Field(default="", max_length=256)
+    inventory: InventoryIn = Field(default_factory=InventoryIn)
+
+
+class NodeRegistered(BaseModel):
+    node_id: str
+    credential: SealedData | None = Field(
+        default=None,
+        description="Only on a new registration: the node credential, sealed to "
+        "server_public_key. Send it as X-Relay-Server-Token on every later call.",
+    )
+    next_ping_in_x_seconds: int
+    poll_wait_seconds: int
+
+
+class NodeKeyIn(CiphertextOnly):
+    server_public_key: PublicKeyText
+
+
+class NodeUnregistered(BaseModel):
+    message: str = "Server unregistered"
+    removed: bool
+
+
+class PollIn(NodeKeyIn):
+    wait_seconds: int | None = Field(default=None, ge=0, le=60)
+
+
+class PolledJobOut(SealedData):
+    job_id: str
+    model: str
+    client_public_key: str
+    request_id: str
+    deadline: float
+
+
+class PollOut(BaseModel):
+    job: PolledJobOut | None
+    cancelled_job_ids: list[str]
+    next_ping_in_x_seconds: int
+
+
+class UsageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt_tokens: int = Field(default=0, ge=0, le=2**31)
+    completion_tokens: int = Field(default=0, ge=0, le=2**31)
+
+
+class NodeResultIn(CiphertextOnly):
+    """A sealed answer (ciphertext, cipherkey, iv) or a failure reason, for one job."""
+
+    server_public_key: PublicKeyText
+    job_id: str = Field(min_length=1, max_length=128)
+    ciphertext: str | None = None
+    cipherkey: str | None = None
+    iv: str | None = None
+    usage: UsageIn = Field(default_factory=UsageIn)
+    failure: NodeFailure | None = None
+
+    @model_validator(mode="after")
+    def _answer_or_failure(self) -> NodeResultIn:
+        sealed = [self.ciphertext, self.cipherkey, self.iv]
+        if self.failure is None and not all(sealed):
+            raise ValueError("send ciphertext, cipherkey and iv, or a failure reason")
+        if self.failure is not None and any(sealed):
+            raise ValueError("send either a sealed answer or a failure, not both")
+        for value in sealed:
+            if value is not None:
+                EnvelopeFields._standard_base64(value)
+        return self
+
+
+class NodeResultStored(BaseModel):
+    status: Literal["stored"] = "stored"
+
+
+class UnregisterNodeIn(CiphertextOnly):
+    server_public_key: PublicKeyText
+
+
+class PublicKeyRotated(BaseModel):
+    public_key: str

@@ -1,0 +1,131 @@
+"""A compute node that reaches the network over HTTP only (the gateway's node routes).
+
+Same jobs, same sealing, same JobRunner as the streaming agent; the transport
+is register -> long-poll -> POST the sealed answer, with a lease kept alive by
+the polls themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from e2ee import Envelope, open_sealed, public_key_b64
+from node.backoff import Backoff
+from node.engines.base import Engine
+from node.inventory import machine_inventory
+from node.jobs import JobReply, JobRunner, JobTicket
+
+log = logging.getLogger(__name__)
+TOKEN_HEADER = "X-Relay-Server-Token"
+
+
+class HttpNodeAgent:
+    def __init__(self, base_url: str, engine: Engine, private_key: rsa.RSAPrivateKey,
+                 display_name: str = "http-node", poll_wait_seconds: int = 20) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.engine = engine
+        self.private_key = private_key
+        self.public_key = public_key_b64(private_key)
+        self.display_name = display_name
+        self.poll_wait_seconds = poll_wait_seconds
+        self.runner = JobRunner(engine, private_key)
+        self.node_id: str | None = None
+        self.registered = asyncio.Event()
+        self._credential = ""
+        self._running: dict[str, threading.Event] = {}
+        self._executor = ThreadPoolExecutor(engine.slots, thread_name_prefix="generate")
+
+    async def run(self) -> None:
+        backoff = Backoff(0.2, 10.0)
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
+            while True:
+                try:
+                    await self._register(http)
+                    backoff.reset()
+                    await self._serve(http)
+                except (httpx.HTTPError, _Rejected) as error:
+                    log.warning("relay over HTTP failed: %s", error)
+                    self.registered.clear()
+                    await asyncio.sleep(backoff.next_delay())
+
+    async def _register(self, http: httpx.AsyncClient) -> None:
+        card = self.engine.model
+        body = {
+            "server_public_key": self.public_key,
+            "models": [{"id": card.id, "owned_by": card.owned_by, "created": card.created}],
+            "slots": self.engine.slots,
+            "display_name": self.display_name,
+            "inventory": machine_inventory(self.engine.name, self.engine.version),
+        }
+        reply = _ok(await http.post("/api/v1/relay/servers/register", json=body))
+        sealed = Envelope.from_json(reply["credential"])
+        self._credential = open_sealed(sealed, self.private_key).decode("ascii")
+        self.node_id = reply["node_id"]
+        self.registered.set()
+
+    async def _serve(self, http: httpx.AsyncClient) -> None:
+        tasks: set[asyncio.Task[None]] = set()
+        while True:
+            if len(tasks) >= self.engine.slots:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            reply = _ok(await http.post(
+                "/api/v1/relay/servers/poll", headers={TOKEN_HEADER: self._credential},
+                json={"server_public_key": self.public_key,
+                      "wait_seconds": self.poll_wait_seconds},
+            ))
+            for job_id in reply["cancelled_job_ids"]:
+                if job_id in self._running:
+                    self._running[job_id].set()
+            if reply["job"] is not None:
+                cancelled = threading.Event()
+                self._running[reply["job"]["job_id"]] = cancelled
+                task = asyncio.create_task(self._run_job(http, reply["job"], cancelled))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+    async def _run_job(
+        self, http: httpx.AsyncClient, job: dict[str, Any], cancelled: threading.Event
+    ) -> None:
+        ticket = JobTicket(
+            job_id=job["job_id"], model=job["model"],
+            client_public_key=job["client_public_key"], request_id=job["request_id"],
+            envelope=Envelope.from_json(job),
+        )
+        try:
+            loop = asyncio.get_running_loop()
+            reply = await loop.run_in_executor(self._executor, self.runner.run, ticket, cancelled)
+            await http.post("/api/v1/relay/responses", headers={TOKEN_HEADER: self._credential},
+                            json=_result_body(self.public_key, reply))
+        finally:
+            self._running.pop(ticket.job_id, None)
+
+
+class _Rejected(Exception):
+    pass
+
+
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code >= 400:
+        raise _Rejected(f"{response.status_code} {response.text[:200]}")
+    return response.json()
+
+
+def _result_body(public_key: str, reply: JobReply) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "server_public_key": public_key,
+        "job_id": reply.job_id,
+        "usage": {"prompt_tokens": reply.prompt_tokens,
+                  "completion_tokens": reply.completion_tokens},
+    }
+    if reply.sealed is not None:
+        body.update(reply.sealed.to_json())
+    else:
+        body["failure"] = reply.failure.value if reply.failure else "engine_error"
+    return body

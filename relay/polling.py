@@ -1,0 +1,176 @@
+"""Compute nodes that speak HTTP: leases, long-polls and result delivery.
+
+A polling node is a NodeSession like any other; its outbound queue is drained
+by poll calls instead of a stream. Its credential is sealed to its own public
+key at registration, which proves it holds the private key without a round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from e2ee import Envelope, seal
+from relay.dispatcher import Dispatcher, JobOutcome
+from relay.errors import InvalidArgument, NodeNotFound, RelayError
+from relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
+from relay.slots import SlotPool
+
+MAX_SLOTS = 256
+
+
+class CredentialInvalid(RelayError):
+    status_code = grpc.StatusCode.UNAUTHENTICATED
+    reason = "node_credential_invalid"
+
+
+class TransportConflict(RelayError):
+    status_code = grpc.StatusCode.FAILED_PRECONDITION
+    reason = "node_already_connected"
+
+
+@dataclass(frozen=True, slots=True)
+class PollingRegistration:
+    public_key: str
+    models: list[ModelInfo]
+    slots: int
+    inventory: dict[str, Any]
+    display_name: str
+    peer: str
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    job: SealedJob | None
+    cancelled_job_ids: list[str]
+
+
+class PollingNodes:
+    def __init__(
+        self, registry: Registry, dispatcher: Dispatcher, lease_seconds: int,
+        max_queue_per_node: int,
+    ) -> None:
+        self.registry = registry
+        self.dispatcher = dispatcher
+        self.lease_seconds = lease_seconds
+        self.max_queue_per_node = max_queue_per_node
+
+    def register(
+        self, registration: PollingRegistration, credential: str
+    ) -> tuple[NodeSession, Envelope | None]:
+        """New registration -> (session, sealed credential); renewal -> (session, None)."""
+        _check_registration(registration)
+        node_id = self.registry.node_id_for(registration.public_key)
+        existing = self.registry.find(node_id)
+        if existing is not None and self._is_live(existing):
+            if existing.transport != "polling":
+                raise TransportConflict("this node is connected over gRPC; disconnect it first")
+            self._check_credential(existing, credential)
+            existing.touch()
+            return existing, None
+        if existing is not None:
+            self.drop(existing)
+        token = secrets.token_urlsafe(32)
+        session = NodeSession(
+            node_id=node_id,
+            public_key=registration.public_key,
+            models={m.id: m for m in registration.models},
+            slot_pool=SlotPool(registration.slots, self.max_queue_per_node),
+            inventory=registration.inventory,
+            display_name=registration.display_name,
+            peer=registration.peer,
+            transport="polling",
+            credential_hash=_hash(token),
+        )
+        self.registry.add(session)
+        return session, seal(token.encode("ascii"), registration.public_key)
+
+    def authenticate(self, public_key: str, credential: str) -> NodeSession:
+        try:
+            session = self.registry.by_public_key(public_key)
+        except NodeNotFound:
+            raise CredentialInvalid("this node is not registered; register again") from None
+        if session.transport != "polling":
+            raise CredentialInvalid("this node is not a polling node")
+        self._check_credential(session, credential)
+        session.touch()
+        return session
+
+    def unregister(self, public_key: str, credential: str) -> bool:
+        self.drop(self.authenticate(public_key, credential))
+        return True
+
+    async def poll(self, session: NodeSession, wait_seconds: float) -> PollResult:
+        """The next job (with any cancellations before it), waiting up to `wait_seconds`."""
+        cancelled: list[str] = []
+        message = await _next(session, wait_seconds)
+        while message is not None:
+            if isinstance(message, SealedJob):
+                self.dispatcher.on_accepted(session.node_id, message.job_id)
+                session.touch()
+                return PollResult(message, cancelled)
+            if isinstance(message, CancelOrder):
+                cancelled.append(message.job_id)
+            message = None if session.outbound.empty() else session.outbound.get_nowait()
+        session.touch()
+        return PollResult(None, cancelled)
+
+    def submit_result(self, session: NodeSession, job_id: str,
+                      outcome: JobOutcome | RelayError) -> bool:
+        known = {job.job_id for job in self.dispatcher.jobs() if job.node is session}
+        if job_id not in known:
+            return False
+        self.dispatcher.on_result(session.node_id, job_id, outcome)
+        return True
+
+    def expire(self) -> list[NodeSession]:
+        """Drop polling nodes whose lease ran out; their work fails as retryable."""
+        expired = [n for n in self.registry.all()
+                   if n.transport == "polling" and not self._is_live(n)]
+        for session in expired:
+            self.drop(session)
+        return expired
+
+    def drop(self, session: NodeSession) -> None:
+        self.registry.remove(session)
+        self.dispatcher.on_node_lost(session)
+
+    def _is_live(self, session: NodeSession) -> bool:
+        limit = self.lease_seconds if session.transport == "polling" else None
+        return limit is None or time.monotonic() - session.last_seen <= limit
+
+    @staticmethod
+    def _check_credential(session: NodeSession, credential: str) -> None:
+        expected = session.credential_hash or b""
+        if not credential or not hmac.compare_digest(_hash(credential), expected):
+            raise CredentialInvalid("the node credential is missing or wrong")
+
+
+async def _next(session: NodeSession, timeout: float) -> Any:
+    if not session.outbound.empty():
+        return session.outbound.get_nowait()
+    if timeout <= 0:
+        return None
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            return await session.outbound.get()
+    return None
+
+
+def _check_registration(registration: PollingRegistration) -> None:
+    if not registration.models:
+        raise InvalidArgument("register at least one model")
+    if not 1 <= registration.slots <= MAX_SLOTS:
+        raise InvalidArgument(f"slots must be between 1 and {MAX_SLOTS}")
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()

@@ -1,0 +1,71 @@
+"""PollingNodeService: the HTTP compute-node control plane, onto the same registry."""
+
+from __future__ import annotations
+
+from relay.polling import PollingNodes, PollingRegistration
+from relay.registry import SealedJob
+from relay.services import convert
+from relay.services.status import translate_errors
+from tokenplace.relay.v1 import common_pb2, node_pb2, polling_pb2, polling_pb2_grpc
+
+
+class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
+    def __init__(self, nodes: PollingNodes, poll_wait_seconds: int) -> None:
+        self.nodes = nodes
+        self.poll_wait_seconds = poll_wait_seconds
+
+    @translate_errors
+    async def RegisterPollingNode(self, request, context):  # noqa: N802
+        registration = PollingRegistration(
+            public_key=request.public_key,
+            models=[convert.model_from_pb(card) for card in request.models],
+            slots=request.slots,
+            inventory=convert.inventory_from_pb(request.inventory),
+            display_name=request.display_name,
+            peer=context.peer(),
+        )
+        session, sealed = self.nodes.register(registration, request.credential)
+        reply = polling_pb2.RegisterPollingNodeResponse(
+            node_id=session.node_id,
+            lease_seconds=self.nodes.lease_seconds,
+            poll_wait_seconds=self.poll_wait_seconds,
+        )
+        if sealed is not None:
+            reply.sealed_credential.CopyFrom(
+                common_pb2.Envelope(
+                    ciphertext=sealed.ciphertext, cipherkey=sealed.cipherkey, iv=sealed.iv
+                )
+            )
+        return reply
+
+    @translate_errors
+    async def UnregisterPollingNode(self, request, context):  # noqa: N802
+        removed = self.nodes.unregister(request.public_key, request.credential)
+        return polling_pb2.UnregisterPollingNodeResponse(removed=removed)
+
+    @translate_errors
+    async def PollJob(self, request, context):  # noqa: N802
+        session = self.nodes.authenticate(request.public_key, request.credential)
+        wait = min(request.wait_seconds or self.poll_wait_seconds, self.poll_wait_seconds)
+        remaining = context.time_remaining()
+        if remaining is not None:
+            wait = min(wait, max(remaining - 0.5, 0))
+        result = await self.nodes.poll(session, wait)
+        reply = polling_pb2.PollJobResponse(
+            cancelled_job_ids=result.cancelled_job_ids, lease_seconds=self.nodes.lease_seconds
+        )
+        if result.job is not None:
+            reply.job.CopyFrom(_job_to_pb(result.job))
+        return reply
+
+    @translate_errors
+    async def SubmitJobResult(self, request, context):  # noqa: N802
+        session = self.nodes.authenticate(request.public_key, request.credential)
+        outcome = convert.result_from_pb(session.node_id, request.result)
+        accepted = self.nodes.submit_result(session, request.result.job_id, outcome)
+        return polling_pb2.SubmitJobResultResponse(accepted=accepted)
+
+
+def _job_to_pb(job: SealedJob) -> node_pb2.Job:
+    return convert.outbound_to_pb(job).job
+

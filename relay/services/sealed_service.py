@@ -1,0 +1,54 @@
+"""SealedRequestService: relay-blind submit / retrieve / cancel."""
+
+from __future__ import annotations
+
+from relay.sealed import RequestState, SealedEntry, SealedRequests
+from relay.services import convert
+from relay.services.status import translate_errors
+from tokenplace.relay.v1 import sealed_pb2, sealed_pb2_grpc
+
+_STATES = {
+    RequestState.QUEUED: sealed_pb2.REQUEST_STATE_QUEUED,
+    RequestState.RUNNING: sealed_pb2.REQUEST_STATE_RUNNING,
+    RequestState.COMPLETED: sealed_pb2.REQUEST_STATE_COMPLETED,
+    RequestState.CANCELLED: sealed_pb2.REQUEST_STATE_CANCELLED,
+    RequestState.EXPIRED: sealed_pb2.REQUEST_STATE_EXPIRED,
+    RequestState.LOST: sealed_pb2.REQUEST_STATE_LOST,
+}
+
+
+class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
+    def __init__(self, sealed: SealedRequests) -> None:
+        self.sealed = sealed
+
+    @translate_errors
+    async def SubmitSealed(self, request, context) -> sealed_pb2.SubmitSealedResponse:  # noqa: N802
+        entry, duplicate = self.sealed.submit(
+            request.server_public_key, convert.sealed_from_pb(request.envelope),
+            request.cancel_token,
+        )
+        return sealed_pb2.SubmitSealedResponse(
+            request_id=entry.request_id, state=_STATES[entry.state], duplicate=duplicate
+        )
+
+    @translate_errors
+    async def RetrieveSealed(self, request, context) -> sealed_pb2.RetrieveSealedResponse:  # noqa: N802
+        return _retrieved(self.sealed.retrieve(request.client_public_key, request.request_id))
+
+    @translate_errors
+    async def CancelSealed(self, request, context) -> sealed_pb2.CancelSealedResponse:  # noqa: N802
+        entry = self.sealed.cancel(
+            request.client_public_key, request.request_id, request.cancel_token
+        )
+        return sealed_pb2.CancelSealedResponse(
+            request_id=entry.request_id, state=_STATES[entry.state]
+        )
+
+
+def _retrieved(entry: SealedEntry) -> sealed_pb2.RetrieveSealedResponse:
+    reply = sealed_pb2.RetrieveSealedResponse(
+        request_id=entry.request_id, state=_STATES[entry.state], reason=entry.reason
+    )
+    if entry.response is not None:
+        reply.response.CopyFrom(convert.sealed_to_pb(entry.response))
+    return reply
