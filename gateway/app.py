@@ -9,13 +9,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
 from e2ee import load_or_create_private_key
+from gateway.community_client import CommunityClient
 from gateway.completions import CompletionService
 from gateway.config import GatewaySettings
 from gateway.errors import install_error_handlers
 from gateway.limits import BodySizeLimit
+from gateway.openapi import install_openapi
 from gateway.relay_client import RelayClient
 from gateway.relay_services import OperatorClient, PollingClient, SealedClient
 from gateway.routers import (
+    community,
     completions,
     images,
     internal,
@@ -31,7 +34,7 @@ from gateway.routers import (
 ALIASED_ROUTERS = (
     models.router, completions.router, meta.router, operator.router, images.router,
 )
-API_V1_ONLY_ROUTERS = (relay_blind.router, relay_nodes.router, release.router)
+API_V1_ONLY_ROUTERS = (relay_blind.router, relay_nodes.router, release.router, community.router)
 
 
 def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None = None) -> FastAPI:
@@ -48,6 +51,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.state.sealed = SealedClient(relay.channel, timeout)
         app.state.polling = PollingClient(relay.channel, timeout)
         app.state.operator = OperatorClient(relay.channel, timeout)
+        app.state.community = CommunityClient(relay.channel, timeout)
         try:
             yield
         finally:
@@ -60,6 +64,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in ALIASED_ROUTERS:
         app.include_router(router, prefix="/api/v1")
         app.include_router(router, prefix="/v1")

@@ -42,6 +42,7 @@ RELAY_REASONS: dict[str, tuple[int, str]] = {
     "operator_auth_not_configured": (503, "operator_auth_not_configured"),
     "operator_token_invalid": (401, "operator_token_invalid"),
     "unknown_request": (404, "unknown_request"),
+    "provider_directory_unavailable": (500, "provider_directory_unavailable"),
     "cancel_proof_invalid": (403, "cancel_proof_invalid"),
     "request_already_finished": (409, "request_already_finished"),
     "node_credential_invalid": (401, "node_credential_invalid"),
@@ -155,6 +156,8 @@ def validation_api_error(errors: Any) -> APIError:
 
 def _param_path(loc: list[Any]) -> str | None:
     path = ""
+    if loc and loc[0] in ("query", "header", "path", "cookie"):
+        loc = loc[1:]  # the parameter's own name is what the caller needs
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
@@ -173,7 +176,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail) if exc.detail else code
     if exc.status_code == 404:
         message = f"no route for {request.method} {request.url.path}"
-    return APIError(exc.status_code, message, code).response()
+    response = APIError(exc.status_code, message, code).response()
+    response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+    return response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -26,6 +26,7 @@ from tokenplace.relay.v1 import (
 )
 
 T = TypeVar("T")
+MAX_POLL_WAIT_SECONDS = 60
 STATES = {
     sealed_pb2.REQUEST_STATE_QUEUED: "queued",
     sealed_pb2.REQUEST_STATE_RUNNING: "running",
@@ -137,11 +138,15 @@ class PollingClient:
                            timeout=self.timeout_seconds)
         return reply.removed
 
-    async def poll(self, public_key: str, credential: str, wait_seconds: int
+    async def poll(self, public_key: str, credential: str, wait_seconds: int | None
                    ) -> tuple[PolledJob | None, list[str], int]:
-        reply = await call(self._stub.PollJob, polling_pb2.PollJobRequest(
-            public_key=public_key, credential=credential, wait_seconds=wait_seconds,
-        ), timeout=self.timeout_seconds + wait_seconds)
+        """Wait up to `wait_seconds` (None: the relay's default) for the node's next job."""
+        request = polling_pb2.PollJobRequest(public_key=public_key, credential=credential)
+        if wait_seconds is not None:
+            request.wait_seconds = wait_seconds
+        budget = self.timeout_seconds + (MAX_POLL_WAIT_SECONDS if wait_seconds is None
+                                         else wait_seconds)
+        reply = await call(self._stub.PollJob, request, timeout=budget)
         job = _polled(reply.job) if reply.HasField("job") else None
         return job, list(reply.cancelled_job_ids), reply.lease_seconds
 

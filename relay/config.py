@@ -42,3 +42,5 @@ class RelaySettings(BaseSettings):
     # Polling (HTTP) nodes: lease length and the longest a poll waits.
     polling_lease_seconds: int = Field(default=40, ge=1)
     poll_wait_seconds: int = Field(default=20, ge=0)
+    # Housekeeping period: lapsed polling leases, expired sealed answers.
+    sweep_interval_seconds: float = Field(default=5.0, gt=0)

@@ -135,6 +135,7 @@ class Dispatcher:
             request_id=sealed.request_id,
         )
         self._jobs[job.job_id] = job
+        self.registry.mark_dispatched(node)
         self._idle.clear()
         self.changes.notify()
         self._by_request[(sealed.client_public_key, sealed.request_id)] = job.job_id

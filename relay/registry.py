@@ -181,9 +181,11 @@ class Registry:
         candidates = [n for n in serving if n.node_id not in excluded]
         if not candidates:
             raise NoNodeAvailable(f"no other compute node serving {model!r} is online")
-        chosen = min(
+        return min(
             candidates,
             key=lambda n: (n.slot_pool.free == 0, n.slot_pool.load(), n.last_dispatch),
         )
-        chosen.last_dispatch = next(self._dispatch_counter)
-        return chosen
+
+    def mark_dispatched(self, node: NodeSession) -> None:
+        """Record a dispatch so equally loaded nodes take turns."""
+        node.last_dispatch = next(self._dispatch_counter)

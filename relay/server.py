@@ -15,13 +15,17 @@ from relay.dispatcher import Dispatcher
 from relay.registry import DrainOrder, Registry
 from relay.services.inference_service import InferenceServicer
 from relay.services.node_service import NodeServicer
+from relay.community import Community
 from relay.operator_auth import OperatorAuth
 from relay.polling import PollingNodes
 from relay.sealed import SealedRequests
+from relay.services.community_service import CommunityServicer
 from relay.services.operator_service import OperatorServicer
 from relay.services.polling_service import PollingNodeServicer
 from relay.services.sealed_service import SealedRequestServicer
 from tokenplace.relay.v1 import (
+    community_pb2,
+    community_pb2_grpc,
     inference_pb2,
     inference_pb2_grpc,
     node_pb2,
@@ -38,11 +42,9 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAMES = tuple(
     service.full_name
-    for module in (node_pb2, inference_pb2, sealed_pb2, polling_pb2, operator_pb2)
+    for module in (node_pb2, inference_pb2, sealed_pb2, polling_pb2, operator_pb2, community_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
 )
-# How often expired polling-node leases and old sealed answers are swept.
-SWEEP_INTERVAL_SECONDS = 5.0
 
 
 class RelayServer:
@@ -62,6 +64,7 @@ class RelayServer:
         )
         token = settings.operator_token
         self.operator = OperatorAuth(token.get_secret_value() if token else None)
+        self.community = Community(settings)
         self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
         self.port = 0
@@ -88,6 +91,9 @@ class RelayServer:
         operator_pb2_grpc.add_OperatorServiceServicer_to_server(
             OperatorServicer(self.operator, self.registry, self.dispatcher), self.server
         )
+        community_pb2_grpc.add_CommunityServiceServicer_to_server(
+            CommunityServicer(self.community, self.operator), self.server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
@@ -98,6 +104,7 @@ class RelayServer:
         return f"{self.settings.host}:{self.port}"
 
     async def start(self) -> int:
+        await self.community.start()
         self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:
             raise OSError(f"cannot bind the relay to {self.settings.host}:{self.settings.port}")
@@ -121,10 +128,11 @@ class RelayServer:
             async with asyncio.timeout(grace):
                 await self.dispatcher.wait_idle()
         await self.server.stop(grace=0.5)
+        await self.community.close()
 
     async def _sweep(self) -> None:
         """Periodic housekeeping: expired polling leases, old sealed answers."""
         while True:
-            await asyncio.sleep(SWEEP_INTERVAL_SECONDS)
+            await asyncio.sleep(self.settings.sweep_interval_seconds)
             self.polling.expire()
             self.sealed.prune()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 
 from e2ee import Envelope
 from gateway.deps import polling_client
+from gateway.disconnect import cancel_on_disconnect
 from gateway.errors import APIError
 from gateway.relay_schemas import (
     NodeKeyIn,
@@ -30,7 +31,7 @@ from tokenplace.relay.v1 import common_pb2, node_pb2, polling_pb2
 
 router = APIRouter(prefix="/relay", tags=["compute nodes (HTTP)"])
 Polling = Annotated[PollingClient, Depends(polling_client)]
-Credential = Annotated[str, Header(alias="X-Relay-Server-Token", min_length=1, max_length=512)]
+Credential = Annotated[str | None, Header(alias="X-Relay-Server-Token", max_length=512)]
 _FAILURES = {
     "bad_envelope": node_pb2.FAILURE_REASON_BAD_ENVELOPE,
     "unknown_model": node_pb2.FAILURE_REASON_UNKNOWN_MODEL,
@@ -38,6 +39,13 @@ _FAILURES = {
     "cancelled": node_pb2.FAILURE_REASON_CANCELLED,
     "busy": node_pb2.FAILURE_REASON_BUSY,
 }
+
+
+def require(credential: str | None) -> str:
+    if not credential:
+        raise APIError(401, "send the node credential from registration as X-Relay-Server-Token",
+                       "node_credential_invalid")
+    return credential
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -48,7 +56,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
              responses=errors(400, 401, 409, 503))
 async def register_node(
     body: NodeRegisterIn, polling: Polling,
-    credential: Annotated[str | None, Header(alias="X-Relay-Server-Token", max_length=512)] = None,
+    credential: Credential = None,
 ) -> NodeRegistered:
     """Register (no token) or renew the lease (with X-Relay-Server-Token)."""
     reply = await polling.register(polling_pb2.RegisterPollingNodeRequest(
@@ -71,16 +79,18 @@ async def register_node(
 @router.post("/servers/unregister", response_model=NodeUnregistered,
              responses=errors(400, 401, 503))
 async def unregister_node(body: NodeKeyIn, polling: Polling,
-                          credential: Credential) -> NodeUnregistered:
-    removed = await polling.unregister(body.server_public_key, credential)
+                          credential: Credential = None) -> NodeUnregistered:
+    removed = await polling.unregister(body.server_public_key, require(credential))
     return NodeUnregistered(removed=removed)
 
 
 @router.post("/servers/poll", response_model=PollOut, responses=errors(400, 401, 503))
-async def poll_for_job(body: PollIn, polling: Polling, credential: Credential) -> PollOut:
+async def poll_for_job(
+    body: PollIn, request: Request, polling: Polling, credential: Credential = None
+) -> PollOut:
     """Wait (up to wait_seconds) for the next sealed job; also renews the lease."""
-    job, cancelled, lease = await polling.poll(
-        body.server_public_key, credential, body.wait_seconds or 0
+    job, cancelled, lease = await cancel_on_disconnect(
+        request, polling.poll(body.server_public_key, require(credential), body.wait_seconds)
     )
     polled = None
     if job is not None:
@@ -94,7 +104,7 @@ async def poll_for_job(body: PollIn, polling: Polling, credential: Credential) -
 @router.post("/responses", response_model=NodeResultStored,
              responses=errors(400, 401, 404, 503))
 async def store_node_response(body: NodeResultIn, polling: Polling,
-                              credential: Credential) -> NodeResultStored:
+                              credential: Credential = None) -> NodeResultStored:
     """Store the sealed answer to a job; only the node the job went to may."""
     result = node_pb2.JobResult(
         job_id=body.job_id,
@@ -109,7 +119,7 @@ async def store_node_response(body: NodeResultIn, polling: Polling,
         result.response.CopyFrom(
             common_pb2.Envelope(ciphertext=env.ciphertext, cipherkey=env.cipherkey, iv=env.iv)
         )
-    if not await polling.submit_result(body.server_public_key, credential, result):
+    if not await polling.submit_result(body.server_public_key, require(credential), result):
         raise APIError(404, "no running job with that job_id is assigned to this node",
                        "unknown_job", "job_id")
     return NodeResultStored()

@@ -46,7 +46,8 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
     @translate_errors
     async def PollJob(self, request, context):  # noqa: N802
         session = self.nodes.authenticate(request.public_key, request.credential)
-        wait = min(request.wait_seconds or self.poll_wait_seconds, self.poll_wait_seconds)
+        asked = request.wait_seconds if request.HasField("wait_seconds") else None
+        wait = min(self.poll_wait_seconds if asked is None else asked, self.poll_wait_seconds)
         remaining = context.time_remaining()
         if remaining is not None:
             wait = min(wait, max(remaining - 0.5, 0))

@@ -33,6 +33,8 @@ class RunningNode:
     task: asyncio.Task[None]
 
     async def stop(self) -> None:
+        if self.task.done():  # it ended by itself (e.g. removed by the operator)
+            return
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
@@ -103,7 +105,12 @@ class LocalNetwork:
         return f"127.0.0.1:{self.relay.port}"
 
     async def start_relay(self, **overrides: Any) -> RelayServer:
-        self.relay = RelayServer(RelaySettings(**{"host": "127.0.0.1", "port": 0, **overrides}))
+        defaults = {
+            "host": "127.0.0.1",
+            "port": 0,
+            "database_url": f"sqlite+aiosqlite:///{self.tmp_path / 'relay.sqlite3'}",
+        }
+        self.relay = RelayServer(RelaySettings(**{**defaults, **overrides}))
         await self.relay.start()
         return self.relay
 

@@ -1,0 +1,121 @@
+"""CommunityService: provider directories, feedback, contributions and the server pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import grpc
+from google.protobuf import struct_pb2, timestamp_pb2
+
+from relay.community import Community, Directory
+from relay.errors import InvalidArgument
+from relay.operator_auth import OperatorAuth
+from relay.services.status import translate_errors
+from tokenplace.relay.v1 import community_pb2, community_pb2_grpc
+
+_DIRECTORIES = {
+    community_pb2.PROVIDER_DIRECTORY_COMMUNITY: Directory.COMMUNITY,
+    community_pb2.PROVIDER_DIRECTORY_RELAY: Directory.RELAY,
+}
+_CONTACT_FIELDS = ("email", "matrix", "discord", "website")
+
+
+class CommunityServicer(community_pb2_grpc.CommunityServiceServicer):
+    def __init__(self, community: Community, operator: OperatorAuth) -> None:
+        self.community = community
+        self.operator = operator
+
+    @translate_errors
+    async def ListProviders(
+        self, request: community_pb2.ListProvidersRequest, context: grpc.aio.ServicerContext
+    ) -> community_pb2.ListProvidersResponse:
+        directory = _DIRECTORIES.get(request.directory)
+        if directory is None:
+            raise InvalidArgument("directory: must be PROVIDER_DIRECTORY_COMMUNITY or _RELAY")
+        listing = await self.community.providers(directory)
+        reply = community_pb2.ListProvidersResponse(data=[_struct(row) for row in listing.data])
+        if listing.metadata is not None:
+            reply.metadata.CopyFrom(_struct(listing.metadata))
+        return reply
+
+    @translate_errors
+    async def RecordFeedback(
+        self, request: community_pb2.RecordFeedbackRequest, context: grpc.aio.ServicerContext
+    ) -> community_pb2.RecordFeedbackResponse:
+        feedback_id = await self.community.record_feedback(request.model_id, request.rating)
+        return community_pb2.RecordFeedbackResponse(feedback_id=feedback_id)
+
+    @translate_errors
+    async def GetLeaderboard(
+        self, request: community_pb2.GetLeaderboardRequest, context: grpc.aio.ServicerContext
+    ) -> community_pb2.GetLeaderboardResponse:
+        entries = await self.community.leaderboard(request.limit or None)
+        reply = community_pb2.GetLeaderboardResponse(
+            entries=[
+                community_pb2.LeaderboardEntry(
+                    model_id=entry.model_id,
+                    average_rating=entry.average_rating,
+                    ratings_count=entry.ratings_count,
+                    last_feedback_at=_timestamp(entry.last_feedback_at),
+                )
+                for entry in entries
+            ]
+        )
+        reply.updated.GetCurrentTime()
+        return reply
+
+    @translate_errors
+    async def SubmitContribution(
+        self, request: community_pb2.SubmitContributionRequest, context: grpc.aio.ServicerContext
+    ) -> community_pb2.SubmitContributionResponse:
+        submission_id = await self.community.submit_contribution(
+            operator_name=request.operator_name,
+            region=request.region,
+            availability=request.availability,
+            capabilities=list(request.capabilities),
+            contact={key: getattr(request.contact, key) or None for key in _CONTACT_FIELDS},
+            hardware=request.hardware or None,
+            notes=request.notes or None,
+        )
+        return community_pb2.SubmitContributionResponse(submission_id=submission_id)
+
+    @translate_errors
+    async def GetContributionSummary(
+        self,
+        request: community_pb2.GetContributionSummaryRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> community_pb2.GetContributionSummaryResponse:
+        self.operator.require(context)
+        summary = await self.community.contribution_summary()
+        reply = community_pb2.GetContributionSummaryResponse(
+            total_submissions=summary.total_submissions,
+            regions=summary.regions,
+            capability_counts=summary.capability_counts,
+        )
+        if summary.last_submission_at is not None:
+            reply.last_submission_at.CopyFrom(_timestamp(summary.last_submission_at))
+        return reply
+
+    @translate_errors
+    async def GetServerPool(
+        self, request: community_pb2.GetServerPoolRequest, context: grpc.aio.ServicerContext
+    ) -> community_pb2.GetServerPoolResponse:
+        pool = self.community.server_pool()
+        return community_pb2.GetServerPoolResponse(
+            configured_servers=pool.configured_servers,
+            primary=pool.primary,
+            secondary=pool.secondary,
+            total=pool.total,
+        )
+
+
+def _struct(row: dict) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(row)
+    return struct
+
+
+def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
