@@ -23,12 +23,18 @@ from node.inventory import machine_inventory
 from node.jobs import JobReply, JobRunner, JobTicket
 
 log = logging.getLogger(__name__)
-TOKEN_HEADER = "X-Relay-Server-Token"
+TOKEN_HEADER = "X-Relay-Server-Token"  # noqa: S105 (a header name, not a secret)
 
 
 class HttpNodeAgent:
-    def __init__(self, base_url: str, engine: Engine, private_key: rsa.RSAPrivateKey,
-                 display_name: str = "http-node", poll_wait_seconds: int = 20) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        engine: Engine,
+        private_key: rsa.RSAPrivateKey,
+        display_name: str = "http-node",
+        poll_wait_seconds: int = 20,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.engine = engine
         self.private_key = private_key
@@ -75,11 +81,16 @@ class HttpNodeAgent:
         while True:
             if len(tasks) >= self.engine.slots:
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            reply = _ok(await http.post(
-                "/api/v1/relay/servers/poll", headers={TOKEN_HEADER: self._credential},
-                json={"server_public_key": self.public_key,
-                      "wait_seconds": self.poll_wait_seconds},
-            ))
+            reply = _ok(
+                await http.post(
+                    "/api/v1/relay/servers/poll",
+                    headers={TOKEN_HEADER: self._credential},
+                    json={
+                        "server_public_key": self.public_key,
+                        "wait_seconds": self.poll_wait_seconds,
+                    },
+                )
+            )
             for job_id in reply["cancelled_job_ids"]:
                 if job_id in self._running:
                     self._running[job_id].set()
@@ -94,15 +105,20 @@ class HttpNodeAgent:
         self, http: httpx.AsyncClient, job: dict[str, Any], cancelled: threading.Event
     ) -> None:
         ticket = JobTicket(
-            job_id=job["job_id"], model=job["model"],
-            client_public_key=job["client_public_key"], request_id=job["request_id"],
+            job_id=job["job_id"],
+            model=job["model"],
+            client_public_key=job["client_public_key"],
+            request_id=job["request_id"],
             envelope=Envelope.from_json(job),
         )
         try:
             loop = asyncio.get_running_loop()
             reply = await loop.run_in_executor(self._executor, self.runner.run, ticket, cancelled)
-            await http.post("/api/v1/relay/responses", headers={TOKEN_HEADER: self._credential},
-                            json=_result_body(self.public_key, reply))
+            await http.post(
+                "/api/v1/relay/responses",
+                headers={TOKEN_HEADER: self._credential},
+                json=_result_body(self.public_key, reply),
+            )
         finally:
             self._running.pop(ticket.job_id, None)
 
@@ -121,8 +137,10 @@ def _result_body(public_key: str, reply: JobReply) -> dict[str, Any]:
     body: dict[str, Any] = {
         "server_public_key": public_key,
         "job_id": reply.job_id,
-        "usage": {"prompt_tokens": reply.prompt_tokens,
-                  "completion_tokens": reply.completion_tokens},
+        "usage": {
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+        },
     }
     if reply.sealed is not None:
         body.update(reply.sealed.to_json())

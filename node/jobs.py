@@ -69,11 +69,15 @@ class JobRunner:
         served = self.engine.model.id
         if inner.request.model != served:
             if ticket.model:  # the relay routed it here by model: its mistake, retry elsewhere
-                return JobReply(ticket.job_id, failure=Failure.UNKNOWN_MODEL,
-                                failure_message=f"this node serves {served!r}")
+                return JobReply(
+                    ticket.job_id,
+                    failure=Failure.UNKNOWN_MODEL,
+                    failure_message=f"this node serves {served!r}",
+                )
             # A relay-blind request named this node itself: tell the client, sealed.
-            error = InnerError(message=f"this node serves {served!r}", param="model",
-                               code="model_not_found")
+            error = InnerError(
+                message=f"this node serves {served!r}", param="model", code="model_not_found"
+            )
             return self._seal(ticket, InnerResponse(request_id=ticket.request_id, error=error))
         return self._generate(ticket, inner.request, cancelled)
 

@@ -55,7 +55,10 @@ class PollResult:
 
 class PollingNodes:
     def __init__(
-        self, registry: Registry, dispatcher: Dispatcher, lease_seconds: int,
+        self,
+        registry: Registry,
+        dispatcher: Dispatcher,
+        lease_seconds: int,
         max_queue_per_node: int,
     ) -> None:
         self.registry = registry
@@ -123,8 +126,9 @@ class PollingNodes:
         session.touch()
         return PollResult(None, cancelled)
 
-    def submit_result(self, session: NodeSession, job_id: str,
-                      outcome: JobOutcome | RelayError) -> bool:
+    def submit_result(
+        self, session: NodeSession, job_id: str, outcome: JobOutcome | RelayError
+    ) -> bool:
         known = {job.job_id for job in self.dispatcher.jobs() if job.node is session}
         if job_id not in known:
             return False
@@ -133,8 +137,9 @@ class PollingNodes:
 
     def expire(self) -> list[NodeSession]:
         """Drop polling nodes whose lease ran out; their work fails as retryable."""
-        expired = [n for n in self.registry.all()
-                   if n.transport == "polling" and not self._is_live(n)]
+        expired = [
+            n for n in self.registry.all() if n.transport == "polling" and not self._is_live(n)
+        ]
         for session in expired:
             self.drop(session)
         return expired
@@ -154,13 +159,13 @@ class PollingNodes:
             raise CredentialInvalid("the node credential is missing or wrong")
 
 
-async def _next(session: NodeSession, timeout: float) -> Any:
+async def _next(session: NodeSession, wait_seconds: float) -> Any:
     if not session.outbound.empty():
         return session.outbound.get_nowait()
-    if timeout <= 0:
+    if wait_seconds <= 0:
         return None
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_seconds):
             return await session.outbound.get()
     return None
 

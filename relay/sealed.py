@@ -33,8 +33,7 @@ class RequestState(enum.Enum):
     LOST = "lost"
 
 
-TERMINAL = {RequestState.COMPLETED, RequestState.CANCELLED, RequestState.EXPIRED,
-            RequestState.LOST}
+TERMINAL = {RequestState.COMPLETED, RequestState.CANCELLED, RequestState.EXPIRED, RequestState.LOST}
 
 
 class UnknownRequest(RelayError):
@@ -73,7 +72,10 @@ class SealedEntry:
 
 class SealedRequests:
     def __init__(
-        self, registry: Registry, dispatcher: Dispatcher, retention_seconds: float,
+        self,
+        registry: Registry,
+        dispatcher: Dispatcher,
+        retention_seconds: float,
         job_timeout_seconds: float,
     ) -> None:
         self.registry = registry
@@ -121,8 +123,9 @@ class SealedRequests:
             entry.end(RequestState.LOST, error.reason)
         else:
             entry.end(RequestState.COMPLETED, response=outcome.response)
-        log.info("sealed request ended", extra={"state": entry.state.value,
-                                                "node_id": entry.node_id})
+        log.info(
+            "sealed request ended", extra={"state": entry.state.value, "node_id": entry.node_id}
+        )
 
     def retrieve(self, client_public_key: str, request_id: str = "") -> SealedEntry:
         """The named request, or this client's oldest finished (else oldest pending) one."""

@@ -10,16 +10,16 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from relay.community import Community
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
-from relay.registry import DrainOrder, Registry
-from relay.services.inference_service import InferenceServicer
-from relay.services.node_service import NodeServicer
-from relay.community import Community
 from relay.operator_auth import OperatorAuth
 from relay.polling import PollingNodes
+from relay.registry import DrainOrder, Registry
 from relay.sealed import SealedRequests
 from relay.services.community_service import CommunityServicer
+from relay.services.inference_service import InferenceServicer
+from relay.services.node_service import NodeServicer
 from relay.services.operator_service import OperatorServicer
 from relay.services.polling_service import PollingNodeServicer
 from relay.services.sealed_service import SealedRequestServicer
@@ -55,11 +55,15 @@ class RelayServer:
         self.registry = Registry(settings.node_timeout_seconds)
         self.dispatcher = Dispatcher(self.registry, settings.default_job_timeout_seconds)
         self.sealed = SealedRequests(
-            self.registry, self.dispatcher, settings.sealed_retention_seconds,
+            self.registry,
+            self.dispatcher,
+            settings.sealed_retention_seconds,
             settings.default_job_timeout_seconds,
         )
         self.polling = PollingNodes(
-            self.registry, self.dispatcher, settings.polling_lease_seconds,
+            self.registry,
+            self.dispatcher,
+            settings.polling_lease_seconds,
             settings.max_queue_per_node,
         )
         token = settings.operator_token

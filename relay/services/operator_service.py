@@ -17,12 +17,12 @@ class OperatorServicer(operator_pb2_grpc.OperatorServiceServicer):
         self.dispatcher = dispatcher
 
     @translate_errors
-    async def CheckOperator(self, request, context):  # noqa: N802
+    async def CheckOperator(self, request, context):
         self.auth.require(context)
         return operator_pb2.CheckOperatorResponse()
 
     @translate_errors
-    async def RemoveNode(self, request, context):  # noqa: N802
+    async def RemoveNode(self, request, context):
         self.auth.require(context)
         try:
             session = self.registry.by_public_key(request.server_public_key)

@@ -15,7 +15,7 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         self.poll_wait_seconds = poll_wait_seconds
 
     @translate_errors
-    async def RegisterPollingNode(self, request, context):  # noqa: N802
+    async def RegisterPollingNode(self, request, context):
         registration = PollingRegistration(
             public_key=request.public_key,
             models=[convert.model_from_pb(card) for card in request.models],
@@ -39,12 +39,12 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         return reply
 
     @translate_errors
-    async def UnregisterPollingNode(self, request, context):  # noqa: N802
+    async def UnregisterPollingNode(self, request, context):
         removed = self.nodes.unregister(request.public_key, request.credential)
         return polling_pb2.UnregisterPollingNodeResponse(removed=removed)
 
     @translate_errors
-    async def PollJob(self, request, context):  # noqa: N802
+    async def PollJob(self, request, context):
         session = self.nodes.authenticate(request.public_key, request.credential)
         asked = request.wait_seconds if request.HasField("wait_seconds") else None
         wait = min(self.poll_wait_seconds if asked is None else asked, self.poll_wait_seconds)
@@ -60,7 +60,7 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         return reply
 
     @translate_errors
-    async def SubmitJobResult(self, request, context):  # noqa: N802
+    async def SubmitJobResult(self, request, context):
         session = self.nodes.authenticate(request.public_key, request.credential)
         outcome = convert.result_from_pb(session.node_id, request.result)
         accepted = self.nodes.submit_result(session, request.result.job_id, outcome)
@@ -69,4 +69,3 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
 
 def _job_to_pb(job: SealedJob) -> node_pb2.Job:
     return convert.outbound_to_pb(job).job
-

@@ -22,9 +22,10 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
         self.sealed = sealed
 
     @translate_errors
-    async def SubmitSealed(self, request, context) -> sealed_pb2.SubmitSealedResponse:  # noqa: N802
+    async def SubmitSealed(self, request, context) -> sealed_pb2.SubmitSealedResponse:
         entry, duplicate = self.sealed.submit(
-            request.server_public_key, convert.sealed_from_pb(request.envelope),
+            request.server_public_key,
+            convert.sealed_from_pb(request.envelope),
             request.cancel_token,
         )
         return sealed_pb2.SubmitSealedResponse(
@@ -32,11 +33,11 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
         )
 
     @translate_errors
-    async def RetrieveSealed(self, request, context) -> sealed_pb2.RetrieveSealedResponse:  # noqa: N802
+    async def RetrieveSealed(self, request, context) -> sealed_pb2.RetrieveSealedResponse:
         return _retrieved(self.sealed.retrieve(request.client_public_key, request.request_id))
 
     @translate_errors
-    async def CancelSealed(self, request, context) -> sealed_pb2.CancelSealedResponse:  # noqa: N802
+    async def CancelSealed(self, request, context) -> sealed_pb2.CancelSealedResponse:
         entry = self.sealed.cancel(
             request.client_public_key, request.request_id, request.cancel_token
         )

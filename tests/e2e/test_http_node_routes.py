@@ -39,13 +39,15 @@ async def test_credential_is_sealed_to_the_node_and_renews_the_lease(
 ) -> None:
     key = generate_private_key()
     credential = await register(http, key)
-    renewed = await http.post("/api/v1/relay/servers/register", json=registration(key),
-                              headers={TOKEN: credential})
+    renewed = await http.post(
+        "/api/v1/relay/servers/register", json=registration(key), headers={TOKEN: credential}
+    )
     assert renewed.status_code == 200 and renewed.json()["credential"] is None
     hijack = await http.post("/api/v1/relay/servers/register", json=registration(key))
     assert hijack.status_code == 401  # a live registration renews only with its credential
-    other = await http.post("/api/v1/relay/servers/register",
-                            json=registration(generate_private_key()))
+    other = await http.post(
+        "/api/v1/relay/servers/register", json=registration(generate_private_key())
+    )
     with pytest.raises(ValueError):  # a credential opens only with its own node's key
         open_sealed(Envelope.from_json(other.json()["credential"]), key)
 
@@ -68,54 +70,100 @@ async def test_poll_hands_out_a_blind_request_and_the_answer_reaches_the_client(
     credential = await register(http, key)
     headers = {TOKEN: credential}
     node_key = public_key_b64(key)
-    empty = await http.post("/api/v1/relay/servers/poll", headers=headers,
-                            json={"server_public_key": node_key, "wait_seconds": 0})
-    assert empty.json() == {"job": None, "cancelled_job_ids": [],
-                            "next_ping_in_x_seconds": empty.json()["next_ping_in_x_seconds"]}
+    empty = await http.post(
+        "/api/v1/relay/servers/poll",
+        headers=headers,
+        json={"server_public_key": node_key, "wait_seconds": 0},
+    )
+    assert empty.json() == {
+        "job": None,
+        "cancelled_job_ids": [],
+        "next_ping_in_x_seconds": empty.json()["next_ping_in_x_seconds"],
+    }
     client = WireClient()
     inner = client.inner_request("r-1", "echo", "hello")
-    queued = await http.post("/api/v1/relay/requests", json={
-        "server_public_key": node_key, "client_public_key": client.public_key,
-        "request_id": "r-1", "cancel_token": "c" * 32, **client.seal(inner, node_key)})
+    queued = await http.post(
+        "/api/v1/relay/requests",
+        json={
+            "server_public_key": node_key,
+            "client_public_key": client.public_key,
+            "request_id": "r-1",
+            "cancel_token": "c" * 32,
+            **client.seal(inner, node_key),
+        },
+    )
     assert queued.status_code == 202
-    polled = await http.post("/api/v1/relay/servers/poll", headers=headers,
-                             json={"server_public_key": node_key, "wait_seconds": 5})
+    polled = await http.post(
+        "/api/v1/relay/servers/poll",
+        headers=headers,
+        json={"server_public_key": node_key, "wait_seconds": 5},
+    )
     job = polled.json()["job"]
     assert job["request_id"] == "r-1" and job["client_public_key"] == client.public_key
     assert open_sealed(Envelope.from_json(job), key)  # sealed to this node
-    plaintext = await http.post("/api/v1/relay/responses", headers=headers, json={
-        "server_public_key": node_key, "job_id": job["job_id"], "text": "leak"})
+    plaintext = await http.post(
+        "/api/v1/relay/responses",
+        headers=headers,
+        json={"server_public_key": node_key, "job_id": job["job_id"], "text": "leak"},
+    )
     assert plaintext.status_code == 400
     answer = client.seal({"request_id": "r-1", "response": {"ok": True}}, client.public_key)
-    unknown = await http.post("/api/v1/relay/responses", headers=headers, json={
-        "server_public_key": node_key, "job_id": "not-a-job", **answer})
+    unknown = await http.post(
+        "/api/v1/relay/responses",
+        headers=headers,
+        json={"server_public_key": node_key, "job_id": "not-a-job", **answer},
+    )
     assert unknown.status_code == 404
-    stored = await http.post("/api/v1/relay/responses", headers=headers, json={
-        "server_public_key": node_key, "job_id": job["job_id"], **answer,
-        "usage": {"prompt_tokens": 1, "completion_tokens": 2}})
+    stored = await http.post(
+        "/api/v1/relay/responses",
+        headers=headers,
+        json={
+            "server_public_key": node_key,
+            "job_id": job["job_id"],
+            **answer,
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2},
+        },
+    )
     assert stored.status_code == 200, stored.text
-    retrieved = await http.post("/api/v1/relay/responses/retrieve",
-                                json={"client_public_key": client.public_key,
-                                      "request_id": "r-1"})
+    retrieved = await http.post(
+        "/api/v1/relay/responses/retrieve",
+        json={"client_public_key": client.public_key, "request_id": "r-1"},
+    )
     assert client.open(retrieved.json()) == {"request_id": "r-1", "response": {"ok": True}}
 
 
-async def test_only_the_assigned_node_may_answer(network: LocalNetwork,
-                                                 http: httpx.AsyncClient) -> None:
+async def test_only_the_assigned_node_may_answer(
+    network: LocalNetwork, http: httpx.AsyncClient
+) -> None:
     owner, intruder = generate_private_key(), generate_private_key()
     owner_cred, intruder_cred = await register(http, owner), await register(http, intruder)
     client = WireClient()
     owner_pk = public_key_b64(owner)
-    await http.post("/api/v1/relay/requests", json={
-        "server_public_key": owner_pk, "client_public_key": client.public_key,
-        "request_id": "r-2", "cancel_token": "c" * 32,
-        **client.seal(client.inner_request("r-2", "echo", "x"), owner_pk)})
-    polled = await http.post("/api/v1/relay/servers/poll", headers={TOKEN: owner_cred},
-                             json={"server_public_key": owner_pk, "wait_seconds": 5})
+    await http.post(
+        "/api/v1/relay/requests",
+        json={
+            "server_public_key": owner_pk,
+            "client_public_key": client.public_key,
+            "request_id": "r-2",
+            "cancel_token": "c" * 32,
+            **client.seal(client.inner_request("r-2", "echo", "x"), owner_pk),
+        },
+    )
+    polled = await http.post(
+        "/api/v1/relay/servers/poll",
+        headers={TOKEN: owner_cred},
+        json={"server_public_key": owner_pk, "wait_seconds": 5},
+    )
     job_id = polled.json()["job"]["job_id"]
-    forged = await http.post("/api/v1/relay/responses", headers={TOKEN: intruder_cred}, json={
-        "server_public_key": public_key_b64(intruder), "job_id": job_id,
-        **client.seal({"forged": True}, client.public_key)})
+    forged = await http.post(
+        "/api/v1/relay/responses",
+        headers={TOKEN: intruder_cred},
+        json={
+            "server_public_key": public_key_b64(intruder),
+            "job_id": job_id,
+            **client.seal({"forged": True}, client.public_key),
+        },
+    )
     assert forged.status_code == 404
 
 
@@ -123,8 +171,9 @@ async def test_unregister_ends_the_lease(network: LocalNetwork, http: httpx.Asyn
     key = generate_private_key()
     credential = await register(http, key)
     body = {"server_public_key": public_key_b64(key)}
-    gone = await http.post("/api/v1/relay/servers/unregister", json=body,
-                           headers={TOKEN: credential})
+    gone = await http.post(
+        "/api/v1/relay/servers/unregister", json=body, headers={TOKEN: credential}
+    )
     assert gone.json() == {"message": "Server unregistered", "removed": True}
     assert network.relay is not None and network.relay.registry.all() == []
     after = await http.post("/api/v1/relay/servers/poll", json=body, headers={TOKEN: credential})

@@ -40,7 +40,8 @@ async def test_http_node_and_grpc_node_serve_side_by_side(network: LocalNetwork)
         client = openai.AsyncOpenAI(base_url=gateway.base_url + "/v1", api_key="unused")
         for i in range(6):
             reply = await client.chat.completions.create(
-                model="echo", messages=[{"role": "user", "content": f"question {i}"}])
+                model="echo", messages=[{"role": "user", "content": f"question {i}"}]
+            )
             assert reply.choices[0].message.content == f"echo: question {i}"
     assert grpc_engine.calls >= 2 and http_engine.calls >= 2  # equal load: they take turns
 

@@ -26,32 +26,41 @@ async def operated(tmp_path) -> AsyncIterator[LocalNetwork]:
 
 
 @pytest.mark.parametrize("prefix", ["/api/v1", "/v1"])
-async def test_rotate_needs_the_token_and_changes_the_key(operated: LocalNetwork,
-                                                          prefix: str) -> None:
+async def test_rotate_needs_the_token_and_changes_the_key(
+    operated: LocalNetwork, prefix: str
+) -> None:
     async with httpx.AsyncClient(base_url=operated.gateways[0].base_url) as http:
         before = (await http.get(f"{prefix}/public-key")).json()["public_key"]
         missing = await http.post(f"{prefix}/public-key/rotate")
-        wrong = await http.post(f"{prefix}/public-key/rotate",
-                                headers={"X-Token-Place-Operator": "guess"})
+        wrong = await http.post(
+            f"{prefix}/public-key/rotate", headers={"X-Token-Place-Operator": "guess"}
+        )
         assert (missing.status_code, wrong.status_code) == (401, 401)
         assert wrong.json()["error"]["code"] == "operator_token_invalid"
-        rotated = await http.post(f"{prefix}/public-key/rotate",
-                                  headers={"Authorization": f"Bearer {TOKEN}"})
+        rotated = await http.post(
+            f"{prefix}/public-key/rotate", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         assert rotated.status_code == 200
         after = (await http.get(f"{prefix}/public-key")).json()["public_key"]
         assert rotated.json()["public_key"] == after != before
         # Plaintext mode keeps working with the new key.
-        chat = await http.post("/v1/chat/completions", json={
-            "model": "echo", "messages": [{"role": "user", "content": "still here"}]})
+        chat = await http.post(
+            "/v1/chat/completions",
+            json={"model": "echo", "messages": [{"role": "user", "content": "still here"}]},
+        )
         assert chat.json()["choices"][0]["message"]["content"] == "echo: still here"
 
 
 async def test_operator_routes_503_without_a_configured_token(echo_network: LocalNetwork) -> None:
     async with httpx.AsyncClient(base_url=echo_network.gateways[0].base_url) as http:
-        rotate = await http.post("/api/v1/public-key/rotate",
-                                 headers={"X-Token-Place-Operator": "anything"})
-        remove = await http.post("/v1/relay/unregister", json={"server_public_key": "x"},
-                                 headers={"X-Token-Place-Operator": "anything"})
+        rotate = await http.post(
+            "/api/v1/public-key/rotate", headers={"X-Token-Place-Operator": "anything"}
+        )
+        remove = await http.post(
+            "/v1/relay/unregister",
+            json={"server_public_key": "x"},
+            headers={"X-Token-Place-Operator": "anything"},
+        )
     for reply in (rotate, remove):
         assert reply.status_code == 503
         assert reply.json()["error"]["code"] == "operator_auth_not_configured"

@@ -12,9 +12,11 @@ import httpx
 
 from e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
 from node.engines.echo import EchoEngine
+from tests.support.blind import retrieve_until_done
 from tests.support.inspect_state import reachable_text
 from tests.support.network import LocalNetwork
 from tests.support.proxy import RecordingProxy
+from tests.support.wire_client import WireClient
 
 
 class CollectAll(logging.Handler):
@@ -104,3 +106,52 @@ async def encrypted_round_trip(http: httpx.AsyncClient, sentinel: str) -> dict:
     body = response.json()
     assert body["encrypted"] is True and sentinel not in response.text
     return open_json(Envelope.from_json(body["data"]), client_key)
+
+
+async def test_blind_flow_keeps_the_sentinel_from_relay_and_gateway(tmp_path: Path) -> None:
+    """A wire-format client (own key pair) through the relay-blind routes: the gateway,
+    like the relay, only ever holds ciphertext."""
+    sentinel = f"SENTINEL-{uuid.uuid4().hex}"
+    logs = CollectAll()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(logs)
+    root.setLevel(logging.DEBUG)
+    net = LocalNetwork(tmp_path)
+    relay = await net.start_relay()
+    proxy = RecordingProxy("127.0.0.1", relay.port)
+    net.relay_address_override = await proxy.start()
+    try:
+        await net.start_node()
+        gateway = await net.start_gateway()
+        client = WireClient()
+        async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10) as http:
+            server_key = (await http.get("/api/v1/relay/servers/next")).json()["server_public_key"]
+            inner = client.inner_request("blind-1", "echo", f"whisper {sentinel}")
+            queued = await http.post(
+                "/api/v1/relay/requests",
+                json={
+                    "server_public_key": server_key,
+                    "client_public_key": client.public_key,
+                    "request_id": "blind-1",
+                    "cancel_token": uuid.uuid4().hex,
+                    **client.seal(inner, server_key),
+                },
+            )
+            assert queued.status_code == 202
+            reply = await retrieve_until_done(http, client.public_key, "blind-1")
+            answer = client.open(reply.json())
+            assert sentinel in answer["response"]["choices"][0]["message"]["content"]
+        gateway_app = gateway.server.config.app
+        assert_absent(sentinel, reachable_text(relay), "relay state")
+        gateway_state = reachable_text(gateway_app.state, ("gateway", "starlette"))
+        assert gateway_app.state.completions.public_key in gateway_state  # the walk got in
+        assert_absent(sentinel, gateway_state, "gateway state")
+        assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
+        assert_absent(sentinel, logs.lines, "a log record")
+        assert any(e.request_id == "blind-1" for e in relay.sealed.entries())
+    finally:
+        root.removeHandler(logs)
+        root.setLevel(previous_level)
+        await net.stop()
+        await proxy.stop()

@@ -1,4 +1,4 @@
-"""Collects every str and bytes value reachable from the relay's own objects."""
+"""Collects every str and bytes value reachable from a component's own objects."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 _CONTAINERS = (dict, list, tuple, set, frozenset, collections.deque)
 
 
-def reachable_text(root: Any) -> list[str | bytes]:
-    """Walk relay-owned objects (relay.* classes, containers, queues, futures)."""
+def reachable_text(root: Any, owners: tuple[str, ...] = ("relay",)) -> list[str | bytes]:
+    """Walk objects owned by `owners` (their classes' modules), containers, queues, futures."""
     found: list[str | bytes] = []
     seen: set[int] = set()
     stack = [root]
@@ -23,11 +23,11 @@ def reachable_text(root: Any) -> list[str | bytes]:
         if isinstance(obj, str | bytes | bytearray):
             found.append(bytes(obj) if isinstance(obj, bytearray) else obj)
         else:
-            stack.extend(_children(obj))
+            stack.extend(_children(obj, owners))
     return found
 
 
-def _children(obj: Any) -> list[Any]:
+def _children(obj: Any, owners: tuple[str, ...]) -> list[Any]:
     if isinstance(obj, dict):
         return [*obj.keys(), *obj.values()]
     if isinstance(obj, _CONTAINERS):
@@ -38,7 +38,7 @@ def _children(obj: Any) -> list[Any]:
         if obj.done() and not obj.cancelled():
             return [obj.exception() or obj.result()]
         return []
-    if type(obj).__module__.startswith("relay"):
+    if type(obj).__module__.startswith(owners):
         if dataclasses.is_dataclass(obj):
             return [getattr(obj, f.name) for f in dataclasses.fields(obj)]
         return list(vars(obj).values()) if hasattr(obj, "__dict__") else []
