@@ -31,3 +31,4 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
     # grpc and uvicorn are chatty at DEBUG; their access logs would carry paths only.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise

@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     node = commands.add_parser("node", help="run a compute node")
     node.add_argument("--relay", help="relay HOST:PORT (TOKENPLACE_NODE_RELAY)")
+    node.add_argument(
+        "--gateway",
+        help="reach the network over HTTP only, through this gateway URL "
+        "(register, long-poll, post sealed answers) instead of a gRPC stream",
+    )
     node.add_argument("--engine", choices=["llama_cpp", "echo"])
     node.add_argument("--model-path", help="a GGUF file (default: bundled SmolLM2)")
     node.add_argument("--slots", type=int, help="concurrent jobs (TOKENPLACE_NODE_SLOTS)")
@@ -67,7 +72,16 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from cli.run import run_node
 
         return await run_node(
-            overrides(args, "relay", "engine", "model_path", "slots", "key_path", "display_name")
+            overrides(
+                args,
+                "relay",
+                "gateway",
+                "engine",
+                "model_path",
+                "slots",
+                "key_path",
+                "display_name",
+            )
         )
     from cli.up import run_up
 

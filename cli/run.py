@@ -72,11 +72,17 @@ async def run_node(flags: dict[str, Any]) -> int:
     from node.agent import NodeAgent, RegistrationRejected
     from node.config import NodeSettings
     from node.engines import create_engine
+    from node.http_agent import HttpNodeAgent
 
     settings = NodeSettings(**flags)
     engine = await asyncio.to_thread(create_engine, settings)
-    agent = NodeAgent(settings, engine, load_or_create_private_key(settings.key_path))
-    print(f"node: serving {engine.model.id} via {settings.relay}", flush=True)
+    key = load_or_create_private_key(settings.key_path)
+    agent: NodeAgent | HttpNodeAgent
+    if settings.gateway:
+        agent = HttpNodeAgent(settings.gateway, engine, key, settings.display_name)
+    else:
+        agent = NodeAgent(settings, engine, key)
+    print(f"node: serving {engine.model.id} via {settings.gateway or settings.relay}", flush=True)
     try:
         await until_signalled(agent.run())
     except RegistrationRejected as rejected:

@@ -20,6 +20,8 @@ class NodeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOKENPLACE_NODE_", extra="ignore")
 
     relay: str = Field(default="127.0.0.1:50051", description="relay HOST:PORT")
+    # When set, the node speaks HTTP to this gateway instead of gRPC to the relay.
+    gateway: str | None = None
     key_path: Path = Field(default_factory=lambda: default_data_dir() / "node_key.pem")
     display_name: str = Field(default_factory=socket.gethostname)
     engine: Literal["llama_cpp", "echo"] = "llama_cpp"
