@@ -5,14 +5,25 @@ Converts protobuf at this edge: callers see plain dataclasses and APIError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import grpc
 
 from e2ee import Envelope
 from gateway.errors import from_rpc_error
 from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
+
+T = TypeVar("T")
+
+
+async def call(rpc: Callable[..., Awaitable[T]], request: Any, **kwargs: Any) -> T:
+    """Invoke a relay RPC; a failed call becomes the matching APIError."""
+    try:
+        return await rpc(request, **kwargs)
+    except grpc.aio.AioRpcError as error:
+        raise from_rpc_error(error) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +71,11 @@ class RelayClient:
         await self._channel.close()
 
     async def list_models(self) -> list[CatalogModel]:
-        try:
-            reply = await self._stub.ListModels(
-                inference_pb2.ListModelsRequest(), timeout=self.control_timeout_seconds
-            )
-        except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error) from None
+        reply = await call(
+            self._stub.ListModels,
+            inference_pb2.ListModelsRequest(),
+            timeout=self.control_timeout_seconds,
+        )
         return [
             CatalogModel(m.card.id, m.card.owned_by, m.card.created, m.node_count)
             for m in reply.models
@@ -73,10 +83,7 @@ class RelayClient:
 
     async def select_node(self, model: str, exclude: Iterable[str] = ()) -> SelectedNode:
         request = inference_pb2.SelectNodeRequest(model=model, exclude_node_ids=list(exclude))
-        try:
-            reply = await self._stub.SelectNode(request, timeout=self.control_timeout_seconds)
-        except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error) from None
+        reply = await call(self._stub.SelectNode, request, timeout=self.control_timeout_seconds)
         return SelectedNode(reply.node_id, reply.public_key)
 
     async def dispatch(
@@ -102,10 +109,7 @@ class RelayClient:
                 iv=envelope.iv,
             ),
         )
-        try:
-            reply = await self._stub.Dispatch(request, timeout=timeout_seconds)
-        except grpc.aio.AioRpcError as error:
-            raise from_rpc_error(error) from None
+        reply = await call(self._stub.Dispatch, request, timeout=timeout_seconds)
         sealed = reply.response
         return Dispatched(
             node_id=reply.node_id,

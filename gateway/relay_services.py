@@ -5,15 +5,13 @@ Protobuf stops here: callers get dataclasses, Envelopes and APIError.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import grpc
 
 from e2ee import Envelope
-from gateway.errors import from_rpc_error
 from gateway.operator import operator_metadata
+from gateway.relay_client import call
 from tokenplace.relay.v1 import (
     common_pb2,
     node_pb2,
@@ -25,7 +23,6 @@ from tokenplace.relay.v1 import (
     sealed_pb2_grpc,
 )
 
-T = TypeVar("T")
 MAX_POLL_WAIT_SECONDS = 60
 STATES = {
     sealed_pb2.REQUEST_STATE_QUEUED: "queued",
@@ -37,17 +34,13 @@ STATES = {
 }
 
 
-async def call(rpc: Callable[..., Awaitable[T]], request: Any, **kwargs: Any) -> T:
-    try:
-        return await rpc(request, **kwargs)
-    except grpc.aio.AioRpcError as error:
-        raise from_rpc_error(error) from None
-
-
 def envelope_pb(client_public_key: str, request_id: str, env: Envelope) -> common_pb2.Envelope:
     return common_pb2.Envelope(
-        client_public_key=client_public_key, request_id=request_id,
-        ciphertext=env.ciphertext, cipherkey=env.cipherkey, iv=env.iv,
+        client_public_key=client_public_key,
+        request_id=request_id,
+        ciphertext=env.ciphertext,
+        cipherkey=env.cipherkey,
+        iv=env.iv,
     )
 
 
@@ -65,31 +58,52 @@ class SealedClient:
         self._stub = sealed_pb2_grpc.SealedRequestServiceStub(channel)
         self.timeout_seconds = timeout_seconds
 
-    async def submit(self, server_public_key: str, client_public_key: str, request_id: str,
-                     envelope: Envelope, cancel_token: str) -> SealedState:
-        reply = await call(self._stub.SubmitSealed, sealed_pb2.SubmitSealedRequest(
-            server_public_key=server_public_key,
-            envelope=envelope_pb(client_public_key, request_id, envelope),
-            cancel_token=cancel_token,
-        ), timeout=self.timeout_seconds)
+    async def submit(
+        self,
+        server_public_key: str,
+        client_public_key: str,
+        request_id: str,
+        envelope: Envelope,
+        cancel_token: str,
+    ) -> SealedState:
+        reply = await call(
+            self._stub.SubmitSealed,
+            sealed_pb2.SubmitSealedRequest(
+                server_public_key=server_public_key,
+                envelope=envelope_pb(client_public_key, request_id, envelope),
+                cancel_token=cancel_token,
+            ),
+            timeout=self.timeout_seconds,
+        )
         return SealedState(reply.request_id, STATES[reply.state], duplicate=reply.duplicate)
 
     async def retrieve(self, client_public_key: str, request_id: str) -> SealedState:
-        reply = await call(self._stub.RetrieveSealed, sealed_pb2.RetrieveSealedRequest(
-            client_public_key=client_public_key, request_id=request_id,
-        ), timeout=self.timeout_seconds)
+        reply = await call(
+            self._stub.RetrieveSealed,
+            sealed_pb2.RetrieveSealedRequest(
+                client_public_key=client_public_key,
+                request_id=request_id,
+            ),
+            timeout=self.timeout_seconds,
+        )
         response = None
         if reply.HasField("response"):
             sealed = reply.response
             response = Envelope(sealed.ciphertext, sealed.cipherkey, sealed.iv)
         return SealedState(reply.request_id, STATES[reply.state], reply.reason, response)
 
-    async def cancel(self, client_public_key: str, request_id: str,
-                     cancel_token: str) -> SealedState:
-        reply = await call(self._stub.CancelSealed, sealed_pb2.CancelSealedRequest(
-            client_public_key=client_public_key, request_id=request_id,
-            cancel_token=cancel_token,
-        ), timeout=self.timeout_seconds)
+    async def cancel(
+        self, client_public_key: str, request_id: str, cancel_token: str
+    ) -> SealedState:
+        reply = await call(
+            self._stub.CancelSealed,
+            sealed_pb2.CancelSealedRequest(
+                client_public_key=client_public_key,
+                request_id=request_id,
+                cancel_token=cancel_token,
+            ),
+            timeout=self.timeout_seconds,
+        )
         return SealedState(reply.request_id, STATES[reply.state])
 
 
@@ -99,14 +113,19 @@ class OperatorClient:
         self.timeout_seconds = timeout_seconds
 
     async def check(self, token: str) -> None:
-        await call(self._stub.CheckOperator, operator_pb2.CheckOperatorRequest(),
-                   metadata=operator_metadata(token), timeout=self.timeout_seconds)
+        await call(
+            self._stub.CheckOperator,
+            operator_pb2.CheckOperatorRequest(),
+            metadata=operator_metadata(token),
+            timeout=self.timeout_seconds,
+        )
 
     async def remove_node(self, token: str, server_public_key: str) -> bool:
         reply = await call(
             self._stub.RemoveNode,
             operator_pb2.RemoveNodeRequest(server_public_key=server_public_key),
-            metadata=operator_metadata(token), timeout=self.timeout_seconds,
+            metadata=operator_metadata(token),
+            timeout=self.timeout_seconds,
         )
         return reply.removed
 
@@ -126,42 +145,54 @@ class PollingClient:
         self._stub = polling_pb2_grpc.PollingNodeServiceStub(channel)
         self.timeout_seconds = timeout_seconds
 
-    async def register(self, request: polling_pb2.RegisterPollingNodeRequest
-                       ) -> polling_pb2.RegisterPollingNodeResponse:
-        return await call(self._stub.RegisterPollingNode, request,
-                          timeout=self.timeout_seconds)
+    async def register(
+        self, request: polling_pb2.RegisterPollingNodeRequest
+    ) -> polling_pb2.RegisterPollingNodeResponse:
+        return await call(self._stub.RegisterPollingNode, request, timeout=self.timeout_seconds)
 
     async def unregister(self, public_key: str, credential: str) -> bool:
-        reply = await call(self._stub.UnregisterPollingNode,
-                           polling_pb2.UnregisterPollingNodeRequest(
-                               public_key=public_key, credential=credential),
-                           timeout=self.timeout_seconds)
+        reply = await call(
+            self._stub.UnregisterPollingNode,
+            polling_pb2.UnregisterPollingNodeRequest(public_key=public_key, credential=credential),
+            timeout=self.timeout_seconds,
+        )
         return reply.removed
 
-    async def poll(self, public_key: str, credential: str, wait_seconds: int | None
-                   ) -> tuple[PolledJob | None, list[str], int]:
+    async def poll(
+        self, public_key: str, credential: str, wait_seconds: int | None
+    ) -> tuple[PolledJob | None, list[str], int]:
         """Wait up to `wait_seconds` (None: the relay's default) for the node's next job."""
         request = polling_pb2.PollJobRequest(public_key=public_key, credential=credential)
         if wait_seconds is not None:
             request.wait_seconds = wait_seconds
-        budget = self.timeout_seconds + (MAX_POLL_WAIT_SECONDS if wait_seconds is None
-                                         else wait_seconds)
+        budget = self.timeout_seconds + (
+            MAX_POLL_WAIT_SECONDS if wait_seconds is None else wait_seconds
+        )
         reply = await call(self._stub.PollJob, request, timeout=budget)
         job = _polled(reply.job) if reply.HasField("job") else None
         return job, list(reply.cancelled_job_ids), reply.lease_seconds
 
-    async def submit_result(self, public_key: str, credential: str,
-                            result: node_pb2.JobResult) -> bool:
-        reply = await call(self._stub.SubmitJobResult, polling_pb2.SubmitJobResultRequest(
-            public_key=public_key, credential=credential, result=result,
-        ), timeout=self.timeout_seconds)
+    async def submit_result(
+        self, public_key: str, credential: str, result: node_pb2.JobResult
+    ) -> bool:
+        reply = await call(
+            self._stub.SubmitJobResult,
+            polling_pb2.SubmitJobResultRequest(
+                public_key=public_key,
+                credential=credential,
+                result=result,
+            ),
+            timeout=self.timeout_seconds,
+        )
         return reply.accepted
 
 
 def _polled(job: node_pb2.Job) -> PolledJob:
     sealed = job.envelope
     return PolledJob(
-        job_id=job.job_id, model=job.model, client_public_key=sealed.client_public_key,
+        job_id=job.job_id,
+        model=job.model,
+        client_public_key=sealed.client_public_key,
         request_id=sealed.request_id,
         envelope=Envelope(sealed.ciphertext, sealed.cipherkey, sealed.iv),
         deadline_unix=job.deadline.ToNanoseconds() / 1e9,
