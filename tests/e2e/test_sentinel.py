@@ -6,9 +6,11 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
 from node.engines.echo import EchoEngine
@@ -35,59 +37,71 @@ def assert_absent(sentinel: str, texts: list[str | bytes], where: str) -> None:
         assert needle not in haystack, f"the sentinel leaked into {where}"
 
 
-async def test_sentinel_never_reaches_relay_state_logs_or_traffic(tmp_path: Path) -> None:
-    sentinel = f"SENTINEL-{uuid.uuid4().hex}"
-    logs = CollectAll()
+@pytest.fixture
+def logs() -> Iterator[CollectAll]:
+    """Every record from every logger, at DEBUG, while the test runs."""
+    collector = CollectAll()
     root = logging.getLogger()
     previous_level = root.level
-    root.addHandler(logs)
+    root.addHandler(collector)
     root.setLevel(logging.DEBUG)
+    yield collector
+    root.removeHandler(collector)
+    root.setLevel(previous_level)
+    assert any("relay listening" in line for line in collector.lines)  # logging was on
+
+
+@pytest.fixture
+async def proxied(tmp_path: Path) -> AsyncIterator[tuple[LocalNetwork, RecordingProxy]]:
+    """A relay that nodes and gateways reach only through a recording proxy."""
     net = LocalNetwork(tmp_path)
     relay = await net.start_relay()
     proxy = RecordingProxy("127.0.0.1", relay.port)
-    proxied = await proxy.start()
-    relay_port = relay.port
+    net.relay_address_override = await proxy.start()
     try:
-        # Node and gateway reach the relay only through the recording proxy.
-        net.relay_address_override = proxied
-        await net.start_node(engine=EchoEngine(token_delay_seconds=0.05))
-        gateway = await net.start_gateway()
-        async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
-            in_flight = asyncio.create_task(
-                http.post(
-                    "/v1/chat/completions",
-                    json={
-                        "model": "echo",
-                        "messages": [{"role": "user", "content": f"say {sentinel}"}],
-                    },
-                )
-            )
-            await relay.dispatcher.changes.wait_until(
-                lambda: any(job.accepted for job in relay.dispatcher.jobs())
-            )
-            mid_request = reachable_text(relay)
-            assert any(isinstance(t, str) and t.startswith("req_") for t in mid_request), (
-                "the state walk must reach the in-flight job record"
-            )
-            assert_absent(sentinel, mid_request, "relay state mid-request")
-            plain = await in_flight
-            assert sentinel in plain.json()["choices"][0]["message"]["content"]
-            answer = await encrypted_round_trip(http, sentinel)
-            assert sentinel in answer["choices"][0]["message"]["content"]
-            completion = await http.post(
-                "/v1/completions", json={"model": "echo", "prompt": sentinel}
-            )
-            assert sentinel in completion.json()["choices"][0]["text"]
-        assert_absent(sentinel, reachable_text(relay), "relay state after requests")
-        assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
-        assert_absent(sentinel, logs.lines, "a log record")
-        assert len(proxy.recorded) > 0 and relay.port == relay_port
-        assert any("job dispatched" in line for line in logs.lines)  # logging was on
+        yield net, proxy
     finally:
-        root.removeHandler(logs)
-        root.setLevel(previous_level)
         await net.stop()
         await proxy.stop()
+    assert len(proxy.recorded) > 0
+
+
+async def test_sentinel_never_reaches_relay_state_logs_or_traffic(
+    logs: CollectAll, proxied: tuple[LocalNetwork, RecordingProxy]
+) -> None:
+    sentinel = f"SENTINEL-{uuid.uuid4().hex}"
+    net, proxy = proxied
+    relay = net.relay
+    assert relay is not None
+    await net.start_node(engine=EchoEngine(token_delay_seconds=0.05))
+    gateway = await net.start_gateway()
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
+        in_flight = asyncio.create_task(
+            http.post(
+                "/v1/chat/completions",
+                json={
+                    "model": "echo",
+                    "messages": [{"role": "user", "content": f"say {sentinel}"}],
+                },
+            )
+        )
+        await relay.dispatcher.changes.wait_until(
+            lambda: any(job.accepted for job in relay.dispatcher.jobs())
+        )
+        mid_request = reachable_text(relay)
+        assert any(isinstance(t, str) and t.startswith("req_") for t in mid_request), (
+            "the state walk must reach the in-flight job record"
+        )
+        assert_absent(sentinel, mid_request, "relay state mid-request")
+        plain = await in_flight
+        assert sentinel in plain.json()["choices"][0]["message"]["content"]
+        answer = await encrypted_round_trip(http, sentinel)
+        assert sentinel in answer["choices"][0]["message"]["content"]
+        completion = await http.post("/v1/completions", json={"model": "echo", "prompt": sentinel})
+        assert sentinel in completion.json()["choices"][0]["text"]
+    assert_absent(sentinel, reachable_text(relay), "relay state after requests")
+    assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
+    assert_absent(sentinel, logs.lines, "a log record")
 
 
 async def encrypted_round_trip(http: httpx.AsyncClient, sentinel: str) -> dict:
@@ -108,50 +122,40 @@ async def encrypted_round_trip(http: httpx.AsyncClient, sentinel: str) -> dict:
     return open_json(Envelope.from_json(body["data"]), client_key)
 
 
-async def test_blind_flow_keeps_the_sentinel_from_relay_and_gateway(tmp_path: Path) -> None:
+async def test_blind_flow_keeps_the_sentinel_from_relay_and_gateway(
+    logs: CollectAll, proxied: tuple[LocalNetwork, RecordingProxy]
+) -> None:
     """A wire-format client (own key pair) through the relay-blind routes: the gateway,
     like the relay, only ever holds ciphertext."""
     sentinel = f"SENTINEL-{uuid.uuid4().hex}"
-    logs = CollectAll()
-    root = logging.getLogger()
-    previous_level = root.level
-    root.addHandler(logs)
-    root.setLevel(logging.DEBUG)
-    net = LocalNetwork(tmp_path)
-    relay = await net.start_relay()
-    proxy = RecordingProxy("127.0.0.1", relay.port)
-    net.relay_address_override = await proxy.start()
-    try:
-        await net.start_node()
-        gateway = await net.start_gateway()
-        client = WireClient()
-        async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10) as http:
-            server_key = (await http.get("/api/v1/relay/servers/next")).json()["server_public_key"]
-            inner = client.inner_request("blind-1", "echo", f"whisper {sentinel}")
-            queued = await http.post(
-                "/api/v1/relay/requests",
-                json={
-                    "server_public_key": server_key,
-                    "client_public_key": client.public_key,
-                    "request_id": "blind-1",
-                    "cancel_token": uuid.uuid4().hex,
-                    **client.seal(inner, server_key),
-                },
-            )
-            assert queued.status_code == 202
-            reply = await retrieve_until_done(http, client.public_key, "blind-1")
-            answer = client.open(reply.json())
-            assert sentinel in answer["response"]["choices"][0]["message"]["content"]
-        gateway_app = gateway.server.config.app
-        assert_absent(sentinel, reachable_text(relay), "relay state")
-        gateway_state = reachable_text(gateway_app.state, ("gateway", "starlette"))
-        assert gateway_app.state.completions.public_key in gateway_state  # the walk got in
-        assert_absent(sentinel, gateway_state, "gateway state")
-        assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
-        assert_absent(sentinel, logs.lines, "a log record")
-        assert any(e.request_id == "blind-1" for e in relay.sealed.entries())
-    finally:
-        root.removeHandler(logs)
-        root.setLevel(previous_level)
-        await net.stop()
-        await proxy.stop()
+    net, proxy = proxied
+    relay = net.relay
+    assert relay is not None
+    await net.start_node()
+    gateway = await net.start_gateway()
+    client = WireClient()
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10) as http:
+        server_key = (await http.get("/api/v1/relay/servers/next")).json()["server_public_key"]
+        inner = client.inner_request("blind-1", "echo", f"whisper {sentinel}")
+        queued = await http.post(
+            "/api/v1/relay/requests",
+            json={
+                "server_public_key": server_key,
+                "client_public_key": client.public_key,
+                "request_id": "blind-1",
+                "cancel_token": uuid.uuid4().hex,
+                **client.seal(inner, server_key),
+            },
+        )
+        assert queued.status_code == 202
+        reply = await retrieve_until_done(http, client.public_key, "blind-1")
+        answer = client.open(reply.json())
+        assert sentinel in answer["response"]["choices"][0]["message"]["content"]
+    gateway_app = gateway.server.config.app
+    assert_absent(sentinel, reachable_text(relay), "relay state")
+    gateway_state = reachable_text(gateway_app.state, ("gateway", "starlette"))
+    assert gateway_app.state.completions.public_key in gateway_state  # the walk got in
+    assert_absent(sentinel, gateway_state, "gateway state")
+    assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
+    assert_absent(sentinel, logs.lines, "a log record")
+    assert any(e.request_id == "blind-1" for e in relay.sealed.entries())
