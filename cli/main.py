@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from cli.admin import add_admin_parser
 from cli.logs import configure_logging
 
 
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--slots", type=int, help="concurrent jobs (TOKENPLACE_NODE_SLOTS)")
     node.add_argument("--key-path", help="the node's RSA key (created 0600 if absent)")
     node.add_argument("--name", dest="display_name", help="name shown to operators")
+    add_admin_parser(commands)
     return parser
 
 
@@ -83,6 +85,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
                 "display_name",
             )
         )
+    if args.command == "admin":
+        from cli.admin import run_admin
+
+        return await run_admin(args)
     from cli.up import run_up
 
     return await run_up(args)

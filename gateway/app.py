@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
 from e2ee import load_or_create_private_key
+from gateway.account_client import AccountClient
 from gateway.community_client import CommunityClient
 from gateway.completions import CompletionService
 from gateway.config import GatewaySettings
@@ -18,6 +19,7 @@ from gateway.openapi import install_openapi
 from gateway.relay_client import RelayClient
 from gateway.relay_services import OperatorClient, PollingClient, SealedClient
 from gateway.routers import (
+    account,
     community,
     completions,
     images,
@@ -52,6 +54,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.state.polling = PollingClient(relay.channel, timeout)
         app.state.operator = OperatorClient(relay.channel, timeout)
         app.state.community = CommunityClient(relay.channel, timeout)
+        app.state.accounts = AccountClient(relay.channel, timeout)
         try:
             yield
         finally:
@@ -71,5 +74,6 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
     for router in API_V1_ONLY_ROUTERS:
         app.include_router(router, prefix="/api/v1")
     app.include_router(internal.router)
+    app.include_router(account.router, prefix="/api")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -13,14 +13,12 @@ from typing import Any, Literal
 import grpc
 from google.protobuf import json_format, timestamp_pb2
 
-from gateway.errors import APIError, from_rpc_error, relay_reason
+from gateway.errors import from_rpc_error
 from tokenplace.relay.v1 import community_pb2, community_pb2_grpc
 
 # Must match relay/operator_auth.py's OPERATOR_METADATA_KEY (the gateway does not import relay).
 OPERATOR_METADATA_KEY = "x-tokenplace-operator"
 UINT32_MAX = 2**32 - 1
-# Community-only relay reasons; the rest go through gateway.errors.RELAY_REASONS.
-_REASONS = {"provider_directory_unavailable": (500, "provider_directory_unavailable")}
 _DIRECTORIES = {
     "community": community_pb2.PROVIDER_DIRECTORY_COMMUNITY,
     "relay": community_pb2.PROVIDER_DIRECTORY_RELAY,
@@ -150,15 +148,7 @@ class CommunityClient:
         try:
             return await method(request, timeout=self.timeout_seconds, metadata=metadata)
         except grpc.aio.AioRpcError as error:
-            raise _api_error(error) from None
-
-
-def _api_error(error: grpc.aio.AioRpcError) -> APIError:
-    reason = relay_reason(error)
-    if reason in _REASONS:
-        status, code = _REASONS[reason]
-        return APIError(status, error.details() or code, code)
-    return from_rpc_error(error)
+            raise from_rpc_error(error) from None
 
 
 def _datetime(stamp: timestamp_pb2.Timestamp) -> datetime:

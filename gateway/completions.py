@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from e2ee import DecryptionError, Envelope, open_json, public_key_b64, seal_json
 from e2ee.payload import InnerRequest, InnerResponse, JobRequest
+from gateway.caller import Caller, reservation_estimate, sealed_estimate
 from gateway.config import GatewaySettings
 from gateway.errors import APIError
-from gateway.relay_client import RelayClient, SelectedNode
+from gateway.relay_client import Metadata, RelayClient, SelectedNode
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +39,18 @@ class CompletionService:
         self.private_key = private_key
         self.public_key = public_key_b64(private_key)
 
-    async def complete(self, request: JobRequest) -> dict[str, Any]:
+    async def complete(self, request: JobRequest, caller: Caller) -> dict[str, Any]:
         """Run `request` on some node; returns the node's OpenAI-shaped response."""
         request_id = f"req_{uuid.uuid4().hex}"
+        metadata = caller.metadata(reservation_estimate(request))
         tried: list[str] = []
         for attempt in range(1, self.settings.max_attempts + 1):
             hinted = self._hints.pop(request.model, None) if not tried else None
-            node = hinted or await self.relay.select_node(request.model, exclude=tried)
+            node = hinted or await self.relay.select_node(
+                request.model, exclude=tried, metadata=metadata
+            )
             try:
-                return await self._attempt(node, request_id, request)
+                return await self._attempt(node, request_id, request, metadata)
             except APIError as error:
                 stale_hint = hinted is not None and error.code == "node_not_found"
                 if error.code not in RETRYABLE_CODES and not stale_hint:
@@ -64,18 +68,19 @@ class CompletionService:
 
     async def forward_sealed(
         self, server_public_key: str, model: str, client_public_key: str, request_id: str,
-        envelope: Envelope,
+        envelope: Envelope, caller: Caller,
     ) -> Envelope:
         """Relay-blind: pass a node-sealed envelope through untouched; return the node's."""
         dispatched = await self.relay.dispatch(
             "", model, client_public_key, request_id, envelope,
             timeout_seconds=self.settings.request_timeout_seconds,
             server_public_key=server_public_key,
+            metadata=caller.metadata(sealed_estimate(envelope)),
         )
         return dispatched.response
 
     async def _attempt(
-        self, node: SelectedNode, request_id: str, request: JobRequest
+        self, node: SelectedNode, request_id: str, request: JobRequest, metadata: Metadata
     ) -> dict[str, Any]:
         inner = InnerRequest(
             request_id=request_id, client_public_key=self.public_key, request=request
@@ -88,6 +93,7 @@ class CompletionService:
             request_id,
             sealed,
             timeout_seconds=self.settings.request_timeout_seconds,
+            metadata=metadata,
         )
         try:
             reply = InnerResponse.model_validate(open_json(dispatched.response, self.private_key))

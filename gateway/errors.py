@@ -42,6 +42,10 @@ RELAY_REASONS: dict[str, tuple[int, str]] = {
     "operator_auth_not_configured": (503, "operator_auth_not_configured"),
     "operator_token_invalid": (401, "operator_token_invalid"),
     "unknown_request": (404, "unknown_request"),
+    "invalid_api_key": (401, "invalid_api_key"),
+    "insufficient_tokens": (402, "insufficient_tokens"),
+    "rate_limit_error": (429, "rate_limit_error"),
+    "accounting_unavailable": (500, "api_error"),
     "provider_directory_unavailable": (500, "provider_directory_unavailable"),
     "cancel_proof_invalid": (403, "cancel_proof_invalid"),
     "request_already_finished": (409, "request_already_finished"),
@@ -77,6 +81,7 @@ class APIError(Exception):
         self.code = code
         self.param = param
         self.type = error_type or _TYPES.get(status, "api_error")
+        self.retry_after: int | None = RETRY_AFTER_SECONDS.get(status)
 
     def body(self) -> dict[str, Any]:
         return {
@@ -90,29 +95,38 @@ class APIError(Exception):
 
     def response(self) -> JSONResponse:
         headers = {}
-        if self.status in RETRY_AFTER_SECONDS:
-            headers["Retry-After"] = str(RETRY_AFTER_SECONDS[self.status])
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(self.retry_after)
         return JSONResponse(self.body(), status_code=self.status, headers=headers)
 
 
-def relay_reason(error: grpc.aio.AioRpcError) -> str | None:
-    """The ErrorInfo reason the relay attached to a failed call, if any."""
+def relay_error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
+    """The ErrorInfo the relay attached to a failed call, if any."""
     for key, value in error.trailing_metadata() or ():
         if key == "grpc-status-details-bin":
             status = status_pb2.Status.FromString(value)
             for detail in status.details:
                 info = error_details_pb2.ErrorInfo()
                 if detail.Unpack(info):
-                    return info.reason
+                    return info
     return None
 
 
+def relay_reason(error: grpc.aio.AioRpcError) -> str | None:
+    """The ErrorInfo reason the relay attached to a failed call, if any."""
+    info = relay_error_info(error)
+    return info.reason if info is not None else None
+
+
 def from_rpc_error(error: grpc.aio.AioRpcError) -> APIError:
-    reason = relay_reason(error)
-    if reason in RELAY_REASONS:
-        status, code = RELAY_REASONS[reason]
+    info = relay_error_info(error)
+    if info is not None and info.reason in RELAY_REASONS:
+        status, code = RELAY_REASONS[info.reason]
         param = "model" if code == "model_not_found" else None
-        return APIError(status, error.details() or code, code, param)
+        api_error = APIError(status, error.details() or code, code, param)
+        if info.metadata.get("retry_after", "").isdigit():
+            api_error.retry_after = int(info.metadata["retry_after"])
+        return api_error
     status, code = GRPC_CODES.get(error.code(), (502, "upstream_error"))
     if code == "relay_unavailable":
         return APIError(status, "the relay is unreachable; try again shortly", code)

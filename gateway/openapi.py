@@ -1,17 +1,25 @@
 """The served OpenAPI document, made to describe what the gateway really answers.
 
 FastAPI documents a 422 on every route with parameters; this gateway turns
-validation errors into OpenAI-style 400s, so the document says that instead.
+validation errors into OpenAI-style 400s, so the document says that instead. Every
+route with a request body can also answer 413 (gateway.limits.BodySizeLimit).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Security
 from fastapi.openapi.utils import get_openapi
+from fastapi.security import APIKeyHeader, HTTPBearer
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+# Route dependencies that document the operator token (auto_error=False: nothing is enforced
+# here; gateway.operator reads the token and the relay checks it).
+OPERATOR_SECURITY = [
+    Security(APIKeyHeader(name="X-Token-Place-Operator", auto_error=False)),
+    Security(HTTPBearer(auto_error=False)),
+]
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -32,6 +40,8 @@ def _corrected(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.get("responses", {})
             if responses.pop("422", None) is not None:
                 responses.setdefault("400", _error("Invalid request (OpenAI error shape)"))
+            if "requestBody" in operation:
+                responses.setdefault("413", _error("Request body too large"))
     components = schema.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)

@@ -5,7 +5,7 @@ Converts protobuf at this edge: callers see plain dataclasses and APIError.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from gateway.errors import from_rpc_error
 from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 T = TypeVar("T")
+Metadata = Sequence[tuple[str, str]]
 
 
 async def call(rpc: Callable[..., Awaitable[T]], request: Any, **kwargs: Any) -> T:
@@ -81,9 +82,14 @@ class RelayClient:
             for m in reply.models
         ]
 
-    async def select_node(self, model: str, exclude: Iterable[str] = ()) -> SelectedNode:
+    async def select_node(
+        self, model: str, exclude: Iterable[str] = (), metadata: Metadata = ()
+    ) -> SelectedNode:
         request = inference_pb2.SelectNodeRequest(model=model, exclude_node_ids=list(exclude))
-        reply = await call(self._stub.SelectNode, request, timeout=self.control_timeout_seconds)
+        reply = await call(
+            self._stub.SelectNode, request, timeout=self.control_timeout_seconds,
+            metadata=metadata,
+        )
         return SelectedNode(reply.node_id, reply.public_key)
 
     async def dispatch(
@@ -95,6 +101,7 @@ class RelayClient:
         envelope: Envelope,
         timeout_seconds: float,
         server_public_key: str = "",
+        metadata: Metadata = (),
     ) -> Dispatched:
         """Send a sealed envelope to a node (by id, or by key when node_id is empty)."""
         request = inference_pb2.DispatchRequest(
@@ -109,7 +116,9 @@ class RelayClient:
                 iv=envelope.iv,
             ),
         )
-        reply = await call(self._stub.Dispatch, request, timeout=timeout_seconds)
+        reply = await call(
+            self._stub.Dispatch, request, timeout=timeout_seconds, metadata=metadata
+        )
         sealed = reply.response
         return Dispatched(
             node_id=reply.node_id,

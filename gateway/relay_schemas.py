@@ -6,18 +6,22 @@ refused by name, and so is any field a route does not document.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from e2ee import InvalidPublicKey, load_public_key
 from gateway.schemas import SealedData
 
 PLAINTEXT_FIELDS = ("messages", "prompt", "input", "content", "response", "text")
 RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
 PublicKeyText = Annotated[str, Field(min_length=1, max_length=8192)]
+# Canonical standard base64 (RFC 4648 section 4, padded): checked and documented alike.
+STANDARD_BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+_STANDARD_BASE64 = re.compile(STANDARD_BASE64)
+Base64Text = Annotated[str, Field(json_schema_extra={"pattern": STANDARD_BASE64})]
 NodeFailure = Literal["bad_envelope", "unknown_model", "engine_error", "cancelled", "busy"]
 
 
@@ -39,19 +43,21 @@ class CiphertextOnly(BaseModel):
         return data
 
 
+def standard_base64(value: str) -> str:
+    if not _STANDARD_BASE64.fullmatch(value):
+        raise ValueError("must be standard base64")
+    return value
+
+
 class EnvelopeFields(CiphertextOnly):
-    ciphertext: str = Field(min_length=1)
-    cipherkey: str = Field(min_length=1)
-    iv: str = Field(min_length=1)
+    ciphertext: Base64Text = Field(min_length=1)
+    cipherkey: Base64Text = Field(min_length=1)
+    iv: Base64Text = Field(min_length=1)
 
     @field_validator("ciphertext", "cipherkey", "iv")
     @classmethod
     def _standard_base64(cls, value: str) -> str:
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("must be standard base64") from None
-        return value
+        return standard_base64(value)
 
 
 class SealedRequestIn(EnvelopeFields):
@@ -125,6 +131,16 @@ class NodeRegisterIn(CiphertextOnly):
     display_name: str = Field(default="", max_length=256)
     inventory: InventoryIn = Field(default_factory=InventoryIn)
 
+    @field_validator("server_public_key")
+    @classmethod
+    def _rsa_public_key(cls, value: str) -> str:
+        """The credential is sealed to this key, so it must be one (else 400, not 502)."""
+        try:
+            load_public_key(value)
+        except InvalidPublicKey as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
 
 class NodeRegistered(BaseModel):
     node_id: str
@@ -176,11 +192,16 @@ class NodeResultIn(CiphertextOnly):
 
     server_public_key: PublicKeyText
     job_id: str = Field(min_length=1, max_length=128)
-    ciphertext: str | None = None
-    cipherkey: str | None = None
-    iv: str | None = None
+    ciphertext: Base64Text | None = None
+    cipherkey: Base64Text | None = None
+    iv: Base64Text | None = None
     usage: UsageIn = Field(default_factory=UsageIn)
     failure: NodeFailure | None = None
+
+    @field_validator("ciphertext", "cipherkey", "iv")
+    @classmethod
+    def _standard_base64(cls, value: str | None) -> str | None:
+        return value if value is None else standard_base64(value)
 
     @model_validator(mode="after")
     def _answer_or_failure(self) -> NodeResultIn:
@@ -189,9 +210,6 @@ class NodeResultIn(CiphertextOnly):
             raise ValueError("send ciphertext, cipherkey and iv, or a failure reason")
         if self.failure is not None and any(sealed):
             raise ValueError("send either a sealed answer or a failure, not both")
-        for value in sealed:
-            if value is not None:
-                EnvelopeFields._standard_base64(value)
         return self
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from relay.config import RelaySettings
 from relay.errors import InvalidArgument, RelayError
 from relay.store import Contribution, ModelFeedback, SQLStore, as_utc, utc_now
+from relay.store.migrate import upgrade_engine
 
 MAX_FIELD_CHARS = 200
 MAX_TEXT_CHARS = 2000
@@ -74,18 +75,21 @@ class ServerPool:
 
 
 class Community:
-    def __init__(self, settings: RelaySettings) -> None:
+    def __init__(self, settings: RelaySettings, store: SQLStore | None = None) -> None:
+        """With `store`, use that (migrated, shared) database; else open one at start()."""
         self.settings = settings
-        self._store: SQLStore | None = None
+        self._store = store
+        self._owns_store = store is None
 
     async def start(self) -> None:
-        """Open the database and create missing tables."""
-        store = SQLStore(self.settings.database_url)
-        await store.create_tables()
-        self._store = store
+        """Open the database and create missing tables (only for a store of its own)."""
+        if self._store is None:
+            store = SQLStore(self.settings.database_url)
+            await upgrade_engine(store.engine)
+            self._store = store
 
     async def close(self) -> None:
-        if self._store is not None:
+        if self._store is not None and self._owns_store:
             await self._store.close()
             self._store = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,5 +43,17 @@ class RelaySettings(BaseSettings):
     # Polling (HTTP) nodes: lease length and the longest a poll waits.
     polling_lease_seconds: int = Field(default=40, ge=1)
     poll_wait_seconds: int = Field(default=20, ge=0)
+    # "open": no key needed, limits per client IP (a local `tokenplace up`).
+    # "keys": every inference call needs an API key; limits per key/account; token billing.
+    auth_mode: Literal["open", "keys"] = "open"
+    # keys mode, Tok0n's defaults.
+    key_requests_per_minute: int = Field(default=60, ge=1)
+    account_concurrent_requests: int = Field(default=10, ge=1)
+    global_requests_per_minute: int = Field(default=55, ge=1)
+    # open mode: generous per-IP limits for a private network.
+    ip_requests_per_minute: int = Field(default=6000, ge=1)
+    ip_concurrent_requests: int = Field(default=64, ge=1)
+    # Reserved when a caller sends no estimate (e.g. a sealed request without max_tokens).
+    default_reserve_tokens: int = Field(default=1024, ge=1)
     # Housekeeping period: lapsed polling leases, expired sealed answers.
     sweep_interval_seconds: float = Field(default=5.0, gt=0)

@@ -18,6 +18,8 @@ class RelayError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        # Extra machine-readable facts for the caller (e.g. retry_after), never content.
+        self.metadata: dict[str, str] = {}
 
 
 class InvalidArgument(RelayError):

@@ -79,6 +79,8 @@ class NodeSession:
     # "stream" nodes hold a Connect stream; "polling" nodes speak HTTP and hold a lease.
     transport: str = "stream"
     credential_hash: bytes | None = None
+    # The account that earns credits for tokens this node serves (instance owner).
+    owner_account_id: str | None = None
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()

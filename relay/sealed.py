@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from relay.admission import Ticket
 from relay.dispatcher import Dispatcher, Sealed
 from relay.errors import InvalidArgument, JobCancelled, JobTimedOut, RelayError
+from relay.metered import MeteredDispatch
 from relay.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -75,20 +77,25 @@ class SealedRequests:
         self,
         registry: Registry,
         dispatcher: Dispatcher,
+        metered: MeteredDispatch,
         retention_seconds: float,
         job_timeout_seconds: float,
     ) -> None:
         self.registry = registry
         self.dispatcher = dispatcher
+        self.metered = metered
         self.retention_seconds = retention_seconds
         self.job_timeout_seconds = job_timeout_seconds
         self._entries: dict[tuple[str, str], SealedEntry] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def submit(
-        self, server_public_key: str, sealed: Sealed, cancel_token: str
+        self, server_public_key: str, sealed: Sealed, cancel_token: str, ticket: Ticket
     ) -> tuple[SealedEntry, bool]:
-        """Queue `sealed` for the node; returns (entry, was_duplicate)."""
+        """Queue `sealed` for the node under `ticket`; returns (entry, was_duplicate).
+
+        The caller releases the ticket when this raises or reports a duplicate.
+        """
         key = (sealed.client_public_key, sealed.request_id)
         existing = self._entries.get(key)
         if existing is not None:
@@ -105,15 +112,15 @@ class SealedRequests:
             cancel_token_hash=_hash(cancel_token),
         )
         self._entries[key] = entry
-        task = asyncio.create_task(self._run(entry, sealed))
+        task = asyncio.create_task(self._run(entry, sealed, ticket))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return entry, False
 
-    async def _run(self, entry: SealedEntry, sealed: Sealed) -> None:
+    async def _run(self, entry: SealedEntry, sealed: Sealed, ticket: Ticket) -> None:
         try:
-            outcome = await self.dispatcher.dispatch(
-                entry.node_id, "", sealed, self.job_timeout_seconds
+            outcome = await self.metered.run(
+                ticket, entry.node_id, "", sealed, self.job_timeout_seconds
             )
         except JobCancelled:
             entry.end(RequestState.CANCELLED, "requester_cancelled")

@@ -10,20 +10,31 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from relay.accounts import Accounts
+from relay.admission import Admission
+from relay.billing import Billing
 from relay.community import Community
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
+from relay.instances import Instances
+from relay.limits import Limits, LimitSettings
+from relay.metered import MeteredDispatch
 from relay.operator_auth import OperatorAuth
 from relay.polling import PollingNodes
 from relay.registry import DrainOrder, Registry
 from relay.sealed import SealedRequests
+from relay.services.account_service import AccountServicer, AdminServicer
 from relay.services.community_service import CommunityServicer
 from relay.services.inference_service import InferenceServicer
 from relay.services.node_service import NodeServicer
 from relay.services.operator_service import OperatorServicer
 from relay.services.polling_service import PollingNodeServicer
 from relay.services.sealed_service import SealedRequestServicer
+from relay.store.migrate import upgrade_engine
+from relay.store.sql import SQLStore
 from tokenplace.relay.v1 import (
+    account_pb2,
+    account_pb2_grpc,
     community_pb2,
     community_pb2_grpc,
     inference_pb2,
@@ -42,7 +53,15 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAMES = tuple(
     service.full_name
-    for module in (node_pb2, inference_pb2, sealed_pb2, polling_pb2, operator_pb2, community_pb2)
+    for module in (
+        node_pb2,
+        inference_pb2,
+        sealed_pb2,
+        polling_pb2,
+        operator_pb2,
+        community_pb2,
+        account_pb2,
+    )
     for service in module.DESCRIPTOR.services_by_name.values()
 )
 
@@ -54,12 +73,6 @@ class RelayServer:
         self.settings = settings
         self.registry = Registry(settings.node_timeout_seconds)
         self.dispatcher = Dispatcher(self.registry, settings.default_job_timeout_seconds)
-        self.sealed = SealedRequests(
-            self.registry,
-            self.dispatcher,
-            settings.sealed_retention_seconds,
-            settings.default_job_timeout_seconds,
-        )
         self.polling = PollingNodes(
             self.registry,
             self.dispatcher,
@@ -68,7 +81,38 @@ class RelayServer:
         )
         token = settings.operator_token
         self.operator = OperatorAuth(token.get_secret_value() if token else None)
-        self.community = Community(settings)
+        self.store = SQLStore(settings.database_url)
+        self.community = Community(settings, self.store)
+        self.accounts = Accounts(self.store)
+        self.billing = Billing(self.store)
+        self.instances = Instances(self.store)
+        admission = Admission(
+            settings.auth_mode,
+            open_limits=Limits(
+                LimitSettings(
+                    settings.ip_requests_per_minute,
+                    settings.ip_concurrent_requests,
+                    settings.ip_requests_per_minute,
+                )
+            ),
+            key_limits=Limits(
+                LimitSettings(
+                    settings.key_requests_per_minute,
+                    settings.account_concurrent_requests,
+                    settings.global_requests_per_minute,
+                )
+            ),
+            accounts=self.accounts,
+            billing=self.billing,
+        )
+        self.metered = MeteredDispatch(admission, self.dispatcher, self.registry)
+        self.sealed = SealedRequests(
+            self.registry,
+            self.dispatcher,
+            self.metered,
+            settings.sealed_retention_seconds,
+            settings.default_job_timeout_seconds,
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self.health = health.aio.HealthServicer()
         self.port = 0
@@ -84,10 +128,13 @@ class RelayServer:
             NodeServicer(self.registry, self.dispatcher, settings), self.server
         )
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(
-            InferenceServicer(self.registry, self.dispatcher), self.server
+            InferenceServicer(
+                self.registry, self.dispatcher, self.metered, settings.default_reserve_tokens
+            ),
+            self.server,
         )
         sealed_pb2_grpc.add_SealedRequestServiceServicer_to_server(
-            SealedRequestServicer(self.sealed), self.server
+            SealedRequestServicer(self.sealed, settings.default_reserve_tokens), self.server
         )
         polling_pb2_grpc.add_PollingNodeServiceServicer_to_server(
             PollingNodeServicer(self.polling, settings.poll_wait_seconds), self.server
@@ -97,6 +144,12 @@ class RelayServer:
         )
         community_pb2_grpc.add_CommunityServiceServicer_to_server(
             CommunityServicer(self.community, self.operator), self.server
+        )
+        account_pb2_grpc.add_AccountServiceServicer_to_server(
+            AccountServicer(self.accounts), self.server
+        )
+        account_pb2_grpc.add_AdminServiceServicer_to_server(
+            AdminServicer(self.operator, self.accounts, self.billing), self.server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -108,7 +161,7 @@ class RelayServer:
         return f"{self.settings.host}:{self.port}"
 
     async def start(self) -> int:
-        await self.community.start()
+        await upgrade_engine(self.store.engine)  # Alembic migrations, before any query
         self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:
             raise OSError(f"cannot bind the relay to {self.settings.host}:{self.settings.port}")
@@ -132,7 +185,7 @@ class RelayServer:
             async with asyncio.timeout(grace):
                 await self.dispatcher.wait_idle()
         await self.server.stop(grace=0.5)
-        await self.community.close()
+        await self.store.close()
 
     async def _sweep(self) -> None:
         """Periodic housekeeping: expired polling leases, old sealed answers."""
@@ -140,3 +193,5 @@ class RelayServer:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
             self.polling.expire()
             self.sealed.prune()
+            self.metered.admission.open_limits.prune()
+            self.metered.admission.key_limits.prune()

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, Security
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -21,32 +17,11 @@ from pydantic import (
 )
 
 from gateway.community_client import CommunityClient
+from gateway.openapi import OPERATOR_SECURITY
 from gateway.operator import operator_token
 from gateway.schemas import ErrorResponse
 
-_LOCATIONS = ("query", "header", "path")
-
-
-class _BareParamRoute(APIRoute):
-    """Names a bad query parameter `limit`, not `query.limit`, in the 400's `param`."""
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = [
-                    {**error, "loc": tuple(p for p in error.get("loc", ()) if p not in _LOCATIONS)}
-                    for error in exc.errors()
-                ]
-                raise RequestValidationError(errors) from None
-
-        return route
-
-
-router = APIRouter(tags=["community"], route_class=_BareParamRoute)
+router = APIRouter(tags=["community"])
 
 
 async def community_client(request: Request) -> CommunityClient:
@@ -54,11 +29,6 @@ async def community_client(request: Request) -> CommunityClient:
 
 
 Community = Annotated[CommunityClient, Depends(community_client)]
-# Declared for the OpenAPI document only (auto_error=False): gateway.operator reads the token.
-OPERATOR_SCHEMES = [
-    Security(APIKeyHeader(name="X-Token-Place-Operator", auto_error=False)),
-    Security(HTTPBearer(auto_error=False)),
-]
 
 
 # Required text: not blank, and short enough for a directory listing.
@@ -233,7 +203,7 @@ async def submit_contribution(body: ContributionIn, community: Community) -> Con
     "/community/contributions/summary",
     response_model=ContributionSummary,
     responses=errors(401),
-    dependencies=OPERATOR_SCHEMES,
+    dependencies=OPERATOR_SECURITY,
 )
 async def contribution_summary(request: Request, community: Community) -> ContributionSummary:
     """Operator-only: a summary of queued contribution offers."""

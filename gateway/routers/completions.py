@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from e2ee.payload import ChatMessage, JobRequest, SamplingOptions
 from gateway import encrypted
+from gateway.caller import caller_of
 from gateway.completions import CompletionService
 from gateway.deps import completion_service
 from gateway.disconnect import cancel_on_disconnect
@@ -87,6 +88,7 @@ async def _forward_to_node(
     envelope = encrypted.envelope_field(body.messages, "messages")
     sealed = await cancel_on_disconnect(request, service.forward_sealed(
         body.server_public_key or "", body.model, client_key, body.request_id, envelope,
+        caller_of(request),
     ))
     return JSONResponse(encrypted.sealed_reply(sealed).model_dump())
 
@@ -94,7 +96,7 @@ async def _forward_to_node(
 async def _run(
     request: Request, service: CompletionService, job: JobRequest, client_key: str | None
 ) -> JSONResponse:
-    result = await cancel_on_disconnect(request, service.complete(job))
+    result = await cancel_on_disconnect(request, service.complete(job, caller_of(request)))
     if client_key is None:
         return JSONResponse(result)
     return JSONResponse(encrypted.seal_response(result, client_key).model_dump())

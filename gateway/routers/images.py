@@ -42,7 +42,10 @@ class ImageGenerationRequest(BaseModel):
     # Unknown OpenAI parameters (model, quality, style, user...) are ignored.
     model_config = ConfigDict(extra="ignore")
 
-    prompt: str = Field(description="Trimmed; 1 to 4000 characters.")
+    prompt: str = Field(
+        description="Trimmed; 1 to 4000 characters.",
+        json_schema_extra={"pattern": r"\S"},  # not blank: what _trimmed_prompt checks first
+    )
     size: str | None = Field(default=None, description=f'"WIDTHxHEIGHT"; default {DEFAULT_SIZE}')
     width: Side | None = Field(default=None, description="With height, instead of size.")
     height: Side | None = Field(default=None, description="With width, instead of size.")

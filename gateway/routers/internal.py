@@ -7,6 +7,7 @@ these internal paths refuse plaintext payloads by name and anything else with 50
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,9 +17,8 @@ from gateway.relay_schemas import PLAINTEXT_FIELDS
 from gateway.schemas import ErrorResponse
 
 router = APIRouter(prefix="/relay/api/v1", tags=["internal (fail-closed)"])
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse}, 503: {"model": ErrorResponse},
-}
+# Any JSON is read, and refused: documented so that clients (and fuzzers) may send some.
+ANY_JSON_BODY = {"required": False, "content": {"application/json": {"schema": {}}}}
 
 
 async def _refuse(request: Request) -> None:
@@ -35,11 +35,23 @@ async def _refuse(request: Request) -> None:
                    "POST /api/v1/relay/requests", "distributed_api_v1_relay_disabled")
 
 
-@router.post("/chat/completions", responses=RESPONSES, response_model=None)
+def _fail_closed(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route that only ever answers 400 (plaintext named) or 503 (disabled)."""
+    return router.post(
+        path,
+        status_code=503,
+        response_model=ErrorResponse,
+        response_description="Always: internal relay dispatch is disabled (fail-closed)",
+        responses={400: {"model": ErrorResponse, "description": "A plaintext field was sent"}},
+        openapi_extra={"requestBody": ANY_JSON_BODY},
+    )
+
+
+@_fail_closed("/chat/completions")
 async def internal_chat_completions(request: Request) -> None:
     await _refuse(request)
 
 
-@router.post("/source", responses=RESPONSES, response_model=None)
+@_fail_closed("/source")
 async def internal_source(request: Request) -> None:
     await _refuse(request)

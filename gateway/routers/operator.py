@@ -14,6 +14,7 @@ from e2ee import generate_private_key, public_key_b64
 from e2ee.keys import write_private_key
 from gateway.completions import CompletionService
 from gateway.deps import completion_service, operator_client
+from gateway.openapi import OPERATOR_SECURITY
 from gateway.operator import operator_token
 from gateway.relay_schemas import NodeUnregistered, PublicKeyRotated, UnregisterNodeIn
 from gateway.relay_services import OperatorClient
@@ -26,7 +27,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/public-key/rotate", response_model=PublicKeyRotated, responses=ERRORS)
+@router.post(
+    "/public-key/rotate",
+    response_model=PublicKeyRotated,
+    responses=ERRORS,
+    dependencies=OPERATOR_SECURITY,
+)
 async def rotate_public_key(
     request: Request, operator: Operator,
     service: Annotated[CompletionService, Depends(completion_service)],
@@ -39,7 +45,12 @@ async def rotate_public_key(
     return PublicKeyRotated(public_key=public_key_b64(key))
 
 
-@router.post("/relay/unregister", response_model=NodeUnregistered, responses=ERRORS)
+@router.post(
+    "/relay/unregister",
+    response_model=NodeUnregistered,
+    responses=ERRORS,
+    dependencies=OPERATOR_SECURITY,
+)
 async def unregister_compute_node(
     body: UnregisterNodeIn, request: Request, operator: Operator
 ) -> NodeUnregistered:

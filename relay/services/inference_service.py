@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import grpc
 
+from relay.admission import caller_from_metadata
 from relay.dispatcher import Dispatcher
+from relay.errors import RelayError
+from relay.metered import MeteredDispatch
 from relay.registry import Registry
 from relay.services import convert
 from relay.services.status import translate_errors
@@ -12,9 +15,17 @@ from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
-    def __init__(self, registry: Registry, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        dispatcher: Dispatcher,
+        metered: MeteredDispatch,
+        default_reserve: int,
+    ) -> None:
         self.registry = registry
         self.dispatcher = dispatcher
+        self.metered = metered
+        self.default_reserve = default_reserve
 
     @translate_errors
     async def ListModels(self, request, context) -> inference_pb2.ListModelsResponse:
@@ -38,14 +49,18 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def Dispatch(
         self, request: inference_pb2.DispatchRequest, context: grpc.aio.ServicerContext
     ) -> inference_pb2.DispatchResponse:
+        caller = caller_from_metadata(context.invocation_metadata(), self.default_reserve)
+        sealed = convert.sealed_from_pb(request.envelope)
+        ticket = await self.metered.admit(caller, sealed.request_id)
         node_id = request.node_id
         if not node_id and request.server_public_key:
-            node_id = self.registry.by_public_key(request.server_public_key).node_id
-        outcome = await self.dispatcher.dispatch(
-            node_id=node_id,
-            model=request.model,
-            sealed=convert.sealed_from_pb(request.envelope),
-            timeout_seconds=context.time_remaining(),
+            try:
+                node_id = self.registry.by_public_key(request.server_public_key).node_id
+            except RelayError as error:
+                await ticket.release(request.model, "", error.reason)
+                raise
+        outcome = await self.metered.run(
+            ticket, node_id, request.model, sealed, context.time_remaining()
         )
         reply = inference_pb2.DispatchResponse(
             response=convert.sealed_to_pb(outcome.response),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from relay.admission import caller_from_metadata
+from relay.errors import RelayError
 from relay.sealed import RequestState, SealedEntry, SealedRequests
 from relay.services import convert
 from relay.services.status import translate_errors
@@ -18,16 +20,24 @@ _STATES = {
 
 
 class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
-    def __init__(self, sealed: SealedRequests) -> None:
+    def __init__(self, sealed: SealedRequests, default_reserve: int) -> None:
         self.sealed = sealed
+        self.default_reserve = default_reserve
 
     @translate_errors
     async def SubmitSealed(self, request, context) -> sealed_pb2.SubmitSealedResponse:
-        entry, duplicate = self.sealed.submit(
-            request.server_public_key,
-            convert.sealed_from_pb(request.envelope),
-            request.cancel_token,
-        )
+        envelope = convert.sealed_from_pb(request.envelope)
+        caller = caller_from_metadata(context.invocation_metadata(), self.default_reserve)
+        ticket = await self.sealed.metered.admit(caller, envelope.request_id)
+        try:
+            entry, duplicate = self.sealed.submit(
+                request.server_public_key, envelope, request.cancel_token, ticket
+            )
+        except RelayError as error:
+            await ticket.release("", "", error.reason)
+            raise
+        if duplicate:
+            await ticket.release("", entry.node_id, "duplicate")
         return sealed_pb2.SubmitSealedResponse(
             request_id=entry.request_id, state=_STATES[entry.state], duplicate=duplicate
         )

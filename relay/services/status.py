@@ -18,7 +18,11 @@ T = TypeVar("T")
 
 def to_grpc_status(error: RelayError) -> grpc.Status:
     detail = any_pb2.Any()
-    detail.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN))
+    detail.Pack(
+        error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
+    )
     status = status_pb2.Status(
         code=error.status_code.value[0], message=error.message, details=[detail]
     )

@@ -1,0 +1,61 @@
+"""`tokenplace admin …`: operators create accounts, grant credits and mint keys.
+
+There is no external sign-in service here: accounts are made by the operator,
+who hands the minted key to its owner. Talks to the relay's AdminService with
+the operator token (TOKENPLACE_OPERATOR_TOKEN or --operator-token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from typing import Any
+
+import grpc
+
+
+def add_admin_parser(commands: Any) -> None:
+    admin = commands.add_parser("admin", help="operator account administration")
+    admin.add_argument("--relay", default=os.environ.get("TOKENPLACE_RELAY", "127.0.0.1:50051"))
+    admin.add_argument("--operator-token", default=os.environ.get("TOKENPLACE_OPERATOR_TOKEN"))
+    actions = admin.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create-account", help="create an account (balance 0)")
+    create.add_argument("name")
+    grant = actions.add_parser("grant", help="add tokens to an account's balance")
+    grant.add_argument("account_id")
+    grant.add_argument("tokens", type=int)
+    mint = actions.add_parser("mint-key", help="mint an API key (the secret is shown once)")
+    mint.add_argument("account_id")
+    mint.add_argument("--name", default="")
+
+
+async def run_admin(args: argparse.Namespace) -> int:
+    from gateway.account_client import AdminClient
+    from gateway.errors import APIError
+
+    if not args.operator_token:
+        print(
+            "tokenplace admin: set TOKENPLACE_OPERATOR_TOKEN (or --operator-token)", file=sys.stderr
+        )
+        return 2
+    async with grpc.aio.insecure_channel(args.relay) as channel:
+        client = AdminClient(channel, args.operator_token)
+        try:
+            result = await _act(client, args)
+        except APIError as error:
+            print(f"tokenplace admin: {error.code}: {error.message}", file=sys.stderr)
+            return 1
+    print(json.dumps(result, default=str, indent=2))
+    return 0
+
+
+async def _act(client: Any, args: argparse.Namespace) -> dict[str, Any]:
+    if args.action == "create-account":
+        return asdict(await client.create_account(args.name))
+    if args.action == "grant":
+        return asdict(await client.grant(args.account_id, args.tokens))
+    key, secret = await client.mint_key(args.account_id, args.name)
+    return {"key": asdict(key), "secret": secret}

@@ -1,0 +1,1 @@
+"""Alembic migrations of the relay's SQL store; run them with relay.store.migrate.upgrade."""

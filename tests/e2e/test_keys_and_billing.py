@@ -1,0 +1,186 @@
+"""keys mode: API keys, token billing and rate limits, through the official openai SDK."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import httpx
+import openai
+import pytest
+
+from e2ee.payload import ChatMessage, JobRequest, SamplingOptions
+from gateway.account_client import AdminClient
+from gateway.caller import reservation_estimate
+from node.engines.echo import EchoEngine
+from tests.support.network import LocalNetwork
+
+OPERATOR = "operator-token-for-billing-tests"
+PROMPT = "count my tokens please"
+
+
+@dataclass
+class Keyed:
+    net: LocalNetwork
+    admin: AdminClient
+    channel: grpc.aio.Channel
+
+    @property
+    def base_url(self) -> str:
+        return self.net.gateways[0].base_url
+
+    async def account_with_key(self, name: str, tokens: int) -> tuple[str, str]:
+        account = await self.admin.create_account(name)
+        if tokens:
+            await self.admin.grant(account.id, tokens)
+        _, secret = await self.admin.mint_key(account.id, "test")
+        return account.id, secret
+
+    async def get(self, path: str, key: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        async with httpx.AsyncClient(base_url=self.base_url) as http:
+            return await http.get(path, headers=headers)
+
+    def sdk(self, key: str) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=self.base_url + "/v1", api_key=key, max_retries=0)
+
+
+async def keyed_network(tmp_path, engine: EchoEngine | None = None,
+                        **relay: Any) -> AsyncIterator[Keyed]:
+    net = LocalNetwork(tmp_path)
+    await net.start_relay(auth_mode="keys", operator_token=OPERATOR, **relay)
+    channel = grpc.aio.insecure_channel(net.relay_address)
+    try:
+        await net.start_node(engine=engine)
+        await net.start_gateway()
+        yield Keyed(net, AdminClient(channel, OPERATOR), channel)
+    finally:
+        await channel.close()
+        await net.stop()
+
+
+@pytest.fixture
+async def keyed(tmp_path) -> AsyncIterator[Keyed]:
+    async for network in keyed_network(tmp_path):
+        yield network
+
+
+def chat(client: openai.AsyncOpenAI, max_tokens: int = 8):
+    return client.chat.completions.create(
+        model="echo", messages=[{"role": "user", "content": PROMPT}], max_tokens=max_tokens
+    )
+
+
+def reservation(max_tokens: int) -> int:
+    job = JobRequest(model="echo", messages=[ChatMessage(role="user", content=PROMPT)],
+                     options=SamplingOptions(max_tokens=max_tokens))
+    return reservation_estimate(job)
+
+
+async def test_minted_key_works_and_pays_its_real_usage(keyed: Keyed) -> None:
+    account_id, key = await keyed.account_with_key("alice", 10_000)
+    reply = await chat(keyed.sdk(key))
+    assert reply.choices[0].message.content == "echo: count my tokens please"
+    assert reply.usage is not None
+    me = await keyed.get("/api/me", key)
+    assert me.json()["id"] == account_id
+    assert me.json()["balance_tokens"] == 10_000 - reply.usage.total_tokens
+
+
+async def test_missing_and_revoked_keys_raise_authentication_error(keyed: Keyed) -> None:
+    _, key = await keyed.account_with_key("bob", 10_000)
+    with pytest.raises(openai.AuthenticationError) as missing:
+        await chat(keyed.sdk("not-a-key"))
+    assert missing.value.body["code"] == "invalid_api_key"
+    async with httpx.AsyncClient(base_url=keyed.base_url,
+                                 headers={"Authorization": f"Bearer {key}"}) as http:
+        keys = (await http.get("/api/keys")).json()["data"]
+        assert len(keys) == 1 and "secret" not in keys[0]
+        assert (await http.delete(f"/api/keys/{keys[0]['id']}")).json()["revoked_at"]
+    with pytest.raises(openai.AuthenticationError):
+        await chat(keyed.sdk(key))
+
+
+async def test_keys_routes_mint_list_whoami(keyed: Keyed) -> None:
+    account_id, key = await keyed.account_with_key("carol", 0)
+    async with httpx.AsyncClient(base_url=keyed.base_url,
+                                 headers={"Authorization": f"Bearer {key}"}) as http:
+        who = (await http.get("/api/whoami")).json()
+        assert who["account_id"] == account_id
+        assert key.startswith(f"tp_live_{who['key_prefix']}_")
+        minted = await http.post("/api/keys", json={"name": "ci"})
+        assert minted.status_code == 201 and minted.json()["secret"].startswith("tp_live_")
+        listed = (await http.get("/api/keys")).json()["data"]
+        assert sorted(k["name"] for k in listed) == ["ci", "test"]
+        assert all(minted.json()["secret"] not in str(k) for k in listed)
+    anonymous = await keyed.get("/api/whoami", "")
+    assert anonymous.status_code == 401
+
+
+async def test_short_balance_is_402_and_charges_nothing(keyed: Keyed) -> None:
+    _, key = await keyed.account_with_key("dave", reservation(8) - 1)
+    with pytest.raises(openai.APIStatusError) as caught:
+        await chat(keyed.sdk(key))
+    assert caught.value.status_code == 402
+    assert caught.value.body["code"] == "insufficient_tokens"
+    me = await keyed.get("/api/me", key)
+    assert me.json()["balance_tokens"] == reservation(8) - 1
+
+
+async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path) -> None:
+    engine = EchoEngine(slots=10, token_delay_seconds=0.2)  # ~1 s each: all reserve first
+    relay = {"account_concurrent_requests": 1000, "key_requests_per_minute": 1000,
+             "global_requests_per_minute": 1000}
+    async for keyed in keyed_network(tmp_path, engine, **relay):
+        each = reservation(8)
+        account_id, key = await keyed.account_with_key("erin", 10 * each)
+        client = keyed.sdk(key)
+        results = await asyncio.gather(*(chat(client) for _ in range(100)),
+                                       return_exceptions=True)
+        ok = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, openai.APIStatusError)]
+        assert len(ok) == 10 and len(refused) == 90
+        assert {r.status_code for r in refused} == {402}
+        charged = sum(r.usage.total_tokens for r in ok if r.usage)
+        relay_server = keyed.net.relay
+        assert relay_server is not None
+        ledger = await relay_server.billing.ledger(account_id)
+        assert sum(entry.tokens for entry in ledger) == 10 * each - charged
+        me = await relay_server.accounts.me(account_id)
+        assert me.balance_tokens == 10 * each - charged >= 0
+
+
+async def test_per_key_rate_limit_is_429_with_retry_after(tmp_path) -> None:
+    async for keyed in keyed_network(tmp_path, key_requests_per_minute=3):
+        _, key = await keyed.account_with_key("frank", 100_000)
+        client = keyed.sdk(key)
+        for _ in range(3):
+            await chat(client)
+        with pytest.raises(openai.RateLimitError) as caught:
+            await chat(client)
+        assert caught.value.body["code"] == "rate_limit_error"
+        assert int(caught.value.response.headers["retry-after"]) >= 1
+
+
+async def test_per_account_concurrency_limit(tmp_path) -> None:
+    engine = EchoEngine(slots=4, token_delay_seconds=0.3)
+    async for keyed in keyed_network(tmp_path, engine, account_concurrent_requests=2):
+        _, key = await keyed.account_with_key("grace", 100_000)
+        client = keyed.sdk(key)
+        results = await asyncio.gather(*(chat(client) for _ in range(4)),
+                                       return_exceptions=True)
+        limited = [r for r in results if isinstance(r, openai.RateLimitError)]
+        assert len(limited) == 2 and sum(not isinstance(r, Exception) for r in results) == 2
+
+
+async def test_global_limit_holds_across_accounts(tmp_path) -> None:
+    async for keyed in keyed_network(tmp_path, global_requests_per_minute=2):
+        clients = [keyed.sdk((await keyed.account_with_key(n, 100_000))[1])
+                   for n in ("h1", "h2", "h3")]
+        await chat(clients[0])
+        await chat(clients[1])
+        with pytest.raises(openai.RateLimitError):
+            await chat(clients[2])
