@@ -9,7 +9,6 @@ way a request log row records metadata and token counts, never content.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -64,40 +63,38 @@ class Ticket:
         earner: str | None = None,
     ) -> None:
         """Charge the real usage, release the rest, credit the node's operator."""
+        self.lease.release()
+        if self.account_id is None:
+            return  # open mode: no account, nothing to bill or log
         used = prompt_tokens + completion_tokens
-        try:
-            if self.reservation_id is not None:
-                await asyncio.shield(self.billing.settle(self.reservation_id, used))
-            if earner is not None and used:
-                await asyncio.shield(self.billing.earn(earner, used, self.request_id))
-            await self._log(model, node_id, "completed", prompt_tokens, completion_tokens)
-        finally:
-            self.lease.release()
+        if self.reservation_id is not None:
+            await self.billing.settle(self.reservation_id, used)
+        if earner is not None and used:
+            await self.billing.earn(earner, used, self.request_id)
+        await self._log(model, node_id, "completed", prompt_tokens, completion_tokens)
 
     async def release(self, model: str, node_id: str, status: str) -> None:
         """The work failed or was cancelled: charge nothing."""
-        try:
-            if self.reservation_id is not None:
-                await asyncio.shield(self.billing.release(self.reservation_id))
-            await self._log(model, node_id, status, 0, 0)
-        finally:
-            self.lease.release()
+        self.lease.release()
+        if self.account_id is None:
+            return
+        if self.reservation_id is not None:
+            await self.billing.release(self.reservation_id)
+        await self._log(model, node_id, status, 0, 0)
 
     async def _log(
         self, model: str, node_id: str, status: str, prompt: int, completion: int
     ) -> None:
-        await asyncio.shield(
-            self.billing.log_request(
-                model=model or "unknown",
-                status=status,
-                account_id=self.account_id,
-                api_key_id=self.key_id,
-                request_id=self.request_id,
-                node_id=node_id or None,
-                prompt_tokens=prompt,
-                completion_tokens=completion,
-                latency_ms=int((time.monotonic() - self.started) * 1000),
-            )
+        await self.billing.log_request(
+            model=model or "unknown",
+            status=status,
+            account_id=self.account_id,
+            api_key_id=self.key_id,
+            request_id=self.request_id,
+            node_id=node_id or None,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            latency_ms=int((time.monotonic() - self.started) * 1000),
         )
 
 

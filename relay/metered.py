@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
 from relay.admission import Admission, CallerInfo, Ticket
 from relay.dispatcher import Dispatcher, JobOutcome, Sealed
 from relay.errors import RelayError
 from relay.registry import Registry
 
+log = logging.getLogger(__name__)
+
 
 class MeteredDispatch:
+    """Settlement (charge, earn, log) runs after the answer is returned, off the hot path;
+    until it lands the balance still holds the full reservation, so it errs safe."""
+
     def __init__(self, admission: Admission, dispatcher: Dispatcher, registry: Registry) -> None:
         self.admission = admission
         self.dispatcher = dispatcher
         self.registry = registry
+        self._settling: set[asyncio.Task[None]] = set()
+
+    async def drain(self) -> None:
+        """Wait for every pending settlement (before shutdown, or in tests)."""
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._settling.add(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        self._settling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("settlement failed: %s", type(task.exception()).__name__)
 
     async def admit(self, caller: CallerInfo, request_id: str) -> Ticket:
         return await self.admission.admit(caller, request_id)
@@ -30,14 +56,11 @@ class MeteredDispatch:
             outcome = await self.dispatcher.dispatch(node_id, model, sealed, timeout_seconds)
         except BaseException as error:
             status = error.reason if isinstance(error, RelayError) else "cancelled"
-            await ticket.release(model, node_id, status)
+            self._later(ticket.release(model, node_id, status))
             raise
         node = self.registry.find(node_id)
-        await ticket.settle(
-            model,
-            node_id,
-            outcome.prompt_tokens,
-            outcome.completion_tokens,
-            earner=node.owner_account_id if node is not None else None,
+        earner = node.owner_account_id if node is not None else None
+        self._later(
+            ticket.settle(model, node_id, outcome.prompt_tokens, outcome.completion_tokens, earner)
         )
         return outcome

@@ -185,6 +185,7 @@ class RelayServer:
             async with asyncio.timeout(grace):
                 await self.dispatcher.wait_idle()
         await self.server.stop(grace=0.5)
+        await self.metered.drain()
         await self.store.close()
 
     async def _sweep(self) -> None:

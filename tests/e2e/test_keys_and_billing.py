@@ -44,12 +44,18 @@ class Keyed:
         async with httpx.AsyncClient(base_url=self.base_url) as http:
             return await http.get(path, headers=headers)
 
+    async def settled(self) -> None:
+        """Billing settles after the answer is sent; wait for it before reading balances."""
+        assert self.net.relay is not None
+        await self.net.relay.metered.drain()
+
     def sdk(self, key: str) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(base_url=self.base_url + "/v1", api_key=key, max_retries=0)
 
 
-async def keyed_network(tmp_path, engine: EchoEngine | None = None,
-                        **relay: Any) -> AsyncIterator[Keyed]:
+async def keyed_network(
+    tmp_path, engine: EchoEngine | None = None, **relay: Any
+) -> AsyncIterator[Keyed]:
     net = LocalNetwork(tmp_path)
     await net.start_relay(auth_mode="keys", operator_token=OPERATOR, **relay)
     channel = grpc.aio.insecure_channel(net.relay_address)
@@ -75,8 +81,11 @@ def chat(client: openai.AsyncOpenAI, max_tokens: int = 8):
 
 
 def reservation(max_tokens: int) -> int:
-    job = JobRequest(model="echo", messages=[ChatMessage(role="user", content=PROMPT)],
-                     options=SamplingOptions(max_tokens=max_tokens))
+    job = JobRequest(
+        model="echo",
+        messages=[ChatMessage(role="user", content=PROMPT)],
+        options=SamplingOptions(max_tokens=max_tokens),
+    )
     return reservation_estimate(job)
 
 
@@ -85,6 +94,7 @@ async def test_minted_key_works_and_pays_its_real_usage(keyed: Keyed) -> None:
     reply = await chat(keyed.sdk(key))
     assert reply.choices[0].message.content == "echo: count my tokens please"
     assert reply.usage is not None
+    await keyed.settled()
     me = await keyed.get("/api/me", key)
     assert me.json()["id"] == account_id
     assert me.json()["balance_tokens"] == 10_000 - reply.usage.total_tokens
@@ -95,8 +105,9 @@ async def test_missing_and_revoked_keys_raise_authentication_error(keyed: Keyed)
     with pytest.raises(openai.AuthenticationError) as missing:
         await chat(keyed.sdk("not-a-key"))
     assert missing.value.body["code"] == "invalid_api_key"
-    async with httpx.AsyncClient(base_url=keyed.base_url,
-                                 headers={"Authorization": f"Bearer {key}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=keyed.base_url, headers={"Authorization": f"Bearer {key}"}
+    ) as http:
         keys = (await http.get("/api/keys")).json()["data"]
         assert len(keys) == 1 and "secret" not in keys[0]
         assert (await http.delete(f"/api/keys/{keys[0]['id']}")).json()["revoked_at"]
@@ -106,8 +117,9 @@ async def test_missing_and_revoked_keys_raise_authentication_error(keyed: Keyed)
 
 async def test_keys_routes_mint_list_whoami(keyed: Keyed) -> None:
     account_id, key = await keyed.account_with_key("carol", 0)
-    async with httpx.AsyncClient(base_url=keyed.base_url,
-                                 headers={"Authorization": f"Bearer {key}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=keyed.base_url, headers={"Authorization": f"Bearer {key}"}
+    ) as http:
         who = (await http.get("/api/whoami")).json()
         assert who["account_id"] == account_id
         assert key.startswith(f"tp_live_{who['key_prefix']}_")
@@ -132,19 +144,22 @@ async def test_short_balance_is_402_and_charges_nothing(keyed: Keyed) -> None:
 
 async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path) -> None:
     engine = EchoEngine(slots=10, token_delay_seconds=0.2)  # ~1 s each: all reserve first
-    relay = {"account_concurrent_requests": 1000, "key_requests_per_minute": 1000,
-             "global_requests_per_minute": 1000}
+    relay = {
+        "account_concurrent_requests": 1000,
+        "key_requests_per_minute": 1000,
+        "global_requests_per_minute": 1000,
+    }
     async for keyed in keyed_network(tmp_path, engine, **relay):
         each = reservation(8)
         account_id, key = await keyed.account_with_key("erin", 10 * each)
         client = keyed.sdk(key)
-        results = await asyncio.gather(*(chat(client) for _ in range(100)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(*(chat(client) for _ in range(100)), return_exceptions=True)
         ok = [r for r in results if not isinstance(r, BaseException)]
         refused = [r for r in results if isinstance(r, openai.APIStatusError)]
         assert len(ok) == 10 and len(refused) == 90
         assert {r.status_code for r in refused} == {402}
         charged = sum(r.usage.total_tokens for r in ok if r.usage)
+        await keyed.settled()
         relay_server = keyed.net.relay
         assert relay_server is not None
         ledger = await relay_server.billing.ledger(account_id)
@@ -170,17 +185,37 @@ async def test_per_account_concurrency_limit(tmp_path) -> None:
     async for keyed in keyed_network(tmp_path, engine, account_concurrent_requests=2):
         _, key = await keyed.account_with_key("grace", 100_000)
         client = keyed.sdk(key)
-        results = await asyncio.gather(*(chat(client) for _ in range(4)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(*(chat(client) for _ in range(4)), return_exceptions=True)
         limited = [r for r in results if isinstance(r, openai.RateLimitError)]
         assert len(limited) == 2 and sum(not isinstance(r, Exception) for r in results) == 2
 
 
 async def test_global_limit_holds_across_accounts(tmp_path) -> None:
     async for keyed in keyed_network(tmp_path, global_requests_per_minute=2):
-        clients = [keyed.sdk((await keyed.account_with_key(n, 100_000))[1])
-                   for n in ("h1", "h2", "h3")]
+        clients = [
+            keyed.sdk((await keyed.account_with_key(n, 100_000))[1]) for n in ("h1", "h2", "h3")
+        ]
         await chat(clients[0])
         await chat(clients[1])
         with pytest.raises(openai.RateLimitError):
             await chat(clients[2])
+
+
+async def test_lost_node_charges_nothing(tmp_path) -> None:
+    engine = EchoEngine(slots=1, token_delay_seconds=0.5)
+    async for keyed in keyed_network(tmp_path, engine):
+        relay = keyed.net.relay
+        assert relay is not None
+        account_id, key = await keyed.account_with_key("ivan", 10_000)
+        request = asyncio.create_task(chat(keyed.sdk(key)))
+        await relay.dispatcher.changes.wait_until(
+            lambda: any(job.accepted for job in relay.dispatcher.jobs())
+        )
+        await keyed.net.nodes[0].stop()  # the only node vanishes mid-generation
+        with pytest.raises(openai.InternalServerError) as caught:
+            await request
+        assert caught.value.status_code == 503
+        await keyed.settled()
+        assert (await relay.accounts.me(account_id)).balance_tokens == 10_000
+        kinds = [entry.kind for entry in await relay.billing.ledger(account_id)]
+        assert sorted(kinds) == ["grant", "release", "reserve"]
