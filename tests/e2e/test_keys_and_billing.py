@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +71,7 @@ async def keyed_network(
 
 @pytest.fixture
 async def keyed(tmp_path) -> AsyncIterator[Keyed]:
-    async for network in keyed_network(tmp_path):
+    async with keyed_network(tmp_path) as network:
         yield network
 
 
@@ -149,7 +150,7 @@ async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path) -> None
         "key_requests_per_minute": 1000,
         "global_requests_per_minute": 1000,
     }
-    async for keyed in keyed_network(tmp_path, engine, **relay):
+    async with keyed_network(tmp_path, engine, **relay) as keyed:
         each = reservation(8)
         account_id, key = await keyed.account_with_key("erin", 10 * each)
         client = keyed.sdk(key)
@@ -169,7 +170,7 @@ async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path) -> None
 
 
 async def test_per_key_rate_limit_is_429_with_retry_after(tmp_path) -> None:
-    async for keyed in keyed_network(tmp_path, key_requests_per_minute=3):
+    async with keyed_network(tmp_path, key_requests_per_minute=3) as keyed:
         _, key = await keyed.account_with_key("frank", 100_000)
         client = keyed.sdk(key)
         for _ in range(3):
@@ -182,7 +183,7 @@ async def test_per_key_rate_limit_is_429_with_retry_after(tmp_path) -> None:
 
 async def test_per_account_concurrency_limit(tmp_path) -> None:
     engine = EchoEngine(slots=4, token_delay_seconds=0.3)
-    async for keyed in keyed_network(tmp_path, engine, account_concurrent_requests=2):
+    async with keyed_network(tmp_path, engine, account_concurrent_requests=2) as keyed:
         _, key = await keyed.account_with_key("grace", 100_000)
         client = keyed.sdk(key)
         results = await asyncio.gather(*(chat(client) for _ in range(4)), return_exceptions=True)
@@ -191,7 +192,7 @@ async def test_per_account_concurrency_limit(tmp_path) -> None:
 
 
 async def test_global_limit_holds_across_accounts(tmp_path) -> None:
-    async for keyed in keyed_network(tmp_path, global_requests_per_minute=2):
+    async with keyed_network(tmp_path, global_requests_per_minute=2) as keyed:
         clients = [
             keyed.sdk((await keyed.account_with_key(n, 100_000))[1]) for n in ("h1", "h2", "h3")
         ]
@@ -203,7 +204,7 @@ async def test_global_limit_holds_across_accounts(tmp_path) -> None:
 
 async def test_lost_node_charges_nothing(tmp_path) -> None:
     engine = EchoEngine(slots=1, token_delay_seconds=0.5)
-    async for keyed in keyed_network(tmp_path, engine):
+    async with keyed_network(tmp_path, engine) as keyed:
         relay = keyed.net.relay
         assert relay is not None
         account_id, key = await keyed.account_with_key("ivan", 10_000)
