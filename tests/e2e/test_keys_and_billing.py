@@ -54,6 +54,7 @@ class Keyed:
         return openai.AsyncOpenAI(base_url=self.base_url + "/v1", api_key=key, max_retries=0)
 
 
+@contextlib.asynccontextmanager
 async def keyed_network(
     tmp_path, engine: EchoEngine | None = None, **relay: Any
 ) -> AsyncIterator[Keyed]:
