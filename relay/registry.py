@@ -81,6 +81,7 @@ class NodeSession:
     credential_hash: bytes | None = None
     # The account that earns credits for tokens this node serves (instance owner).
     owner_account_id: str | None = None
+    instance_id: str | None = None
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()

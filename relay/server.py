@@ -17,8 +17,10 @@ from relay.community import Community
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
 from relay.instances import Instances
+from relay.inventory import Inventory
 from relay.limits import Limits, LimitSettings
 from relay.metered import MeteredDispatch
+from relay.node_instances import NodeInstances
 from relay.operator_auth import OperatorAuth
 from relay.polling import PollingNodes
 from relay.registry import DrainOrder, Registry
@@ -86,6 +88,7 @@ class RelayServer:
         self.accounts = Accounts(self.store)
         self.billing = Billing(self.store)
         self.instances = Instances(self.store)
+        self.inventory = Inventory(self.store)
         admission = Admission(
             settings.auth_mode,
             open_limits=Limits(
@@ -125,7 +128,13 @@ class RelayServer:
         ]
         self.server = grpc.aio.server(options=options)
         node_pb2_grpc.add_NodeServiceServicer_to_server(
-            NodeServicer(self.registry, self.dispatcher, settings), self.server
+            NodeServicer(
+                self.registry,
+                self.dispatcher,
+                settings,
+                NodeInstances(self.instances, self.inventory),
+            ),
+            self.server,
         )
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(
             InferenceServicer(

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Coroutine
+from typing import Any
 
 import grpc
 
 from e2ee import InvalidPublicKey, verify_nonce_signature
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
+from relay.errors import RelayError
+from relay.node_instances import NodeInstances
 from relay.registry import CloseOrder, NodeSession, Registry
 from relay.services import convert
 from relay.slots import SlotPool
@@ -30,10 +34,24 @@ class RegistrationRefused(Exception):
 
 
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
-    def __init__(self, registry: Registry, dispatcher: Dispatcher, settings: RelaySettings):
+    def __init__(
+        self,
+        registry: Registry,
+        dispatcher: Dispatcher,
+        settings: RelaySettings,
+        node_instances: NodeInstances,
+    ):
         self.registry = registry
         self.dispatcher = dispatcher
         self.settings = settings
+        self.node_instances = node_instances
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Bookkeeping that must not be cut short when the stream's task is cancelled."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def Connect(self, request_iterator, context: grpc.aio.ServicerContext) -> None:
         try:
@@ -59,6 +77,12 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
                 grpc.StatusCode.FAILED_PRECONDITION, "the first message must be register"
             )
         session = self._session_from(first.register, context.peer(), nonce)
+        if first.register.instance_token:
+            try:
+                instance = await self.node_instances.resolve(first.register.instance_token)
+            except RelayError as error:
+                raise RegistrationRefused(error.status_code, error.message) from None
+            await self.node_instances.joined(session, instance)
         previous = self.registry.add(session)
         if previous is not None:
             previous.send(CloseOrder("superseded by a newer connection of the same node"))
@@ -119,6 +143,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             sender.cancel()
             self.registry.remove(session)
             self.dispatcher.on_node_lost(session)
+            self._in_background(self.node_instances.left(session))
             log.info("node left", extra={"node_id": session.node_id})
         if close is not None:
             code = grpc.StatusCode.PERMISSION_DENIED if close.removed else grpc.StatusCode.ABORTED

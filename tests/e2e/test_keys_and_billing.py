@@ -56,13 +56,15 @@ class Keyed:
 
 @contextlib.asynccontextmanager
 async def keyed_network(
-    tmp_path, engine: EchoEngine | None = None, **relay: Any
+    tmp_path, engine: EchoEngine | None = None, with_node: bool = True, **relay: Any
 ) -> AsyncIterator[Keyed]:
+    """A relay in keys mode with an operator token, a gateway, and (unless told) an echo node."""
     net = LocalNetwork(tmp_path)
     await net.start_relay(auth_mode="keys", operator_token=OPERATOR, **relay)
     channel = grpc.aio.insecure_channel(net.relay_address)
     try:
-        await net.start_node(engine=engine)
+        if with_node:
+            await net.start_node(engine=engine)
         await net.start_gateway()
         yield Keyed(net, AdminClient(channel, OPERATOR), channel)
     finally:

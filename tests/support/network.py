@@ -128,8 +128,14 @@ class LocalNetwork:
         agent = NodeAgent(settings, engine, test_key(settings.key_path, index))
         node = RunningNode(agent, asyncio.create_task(agent.run()))
         self.nodes.append(node)
-        async with asyncio.timeout(10):
-            await agent.registered.wait()
+        registered = asyncio.ensure_future(agent.registered.wait())
+        await asyncio.wait({registered, node.task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if node.task.done():
+            registered.cancel()
+            node.task.result()  # the agent gave up: raise why (e.g. RegistrationRejected)
+        if not registered.done():
+            registered.cancel()
+            raise TimeoutError("the node did not register within 10 s")
         return node
 
     async def start_gateway(self, **overrides: Any) -> RunningGateway:
