@@ -14,6 +14,7 @@ from gateway.community_client import CommunityClient
 from gateway.completions import CompletionService
 from gateway.config import GatewaySettings
 from gateway.errors import install_error_handlers
+from gateway.jobs import AsyncJobs
 from gateway.limits import BodySizeLimit
 from gateway.openapi import install_openapi
 from gateway.relay_client import RelayClient
@@ -24,6 +25,7 @@ from gateway.routers import (
     completions,
     images,
     internal,
+    jobs,
     meta,
     models,
     operator,
@@ -34,7 +36,11 @@ from gateway.routers import (
 
 # The seed registers OpenAI-compatible aliases under /v1 for these routers only.
 ALIASED_ROUTERS = (
-    models.router, completions.router, meta.router, operator.router, images.router,
+    models.router,
+    completions.router,
+    meta.router,
+    operator.router,
+    images.router,
 )
 API_V1_ONLY_ROUTERS = (relay_blind.router, relay_nodes.router, release.router, community.router)
 
@@ -55,6 +61,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.state.operator = OperatorClient(relay.channel, timeout)
         app.state.community = CommunityClient(relay.channel, timeout)
         app.state.accounts = AccountClient(relay.channel, timeout)
+        app.state.jobs = AsyncJobs(app.state.completions, app.state.sealed)
         try:
             yield
         finally:
@@ -75,5 +82,6 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.include_router(router, prefix="/api/v1")
     app.include_router(internal.router)
     app.include_router(account.router, prefix="/api")
+    app.include_router(jobs.router, prefix="/api")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -11,7 +11,7 @@ import grpc
 
 from e2ee import Envelope
 from gateway.operator import operator_metadata
-from gateway.relay_client import call
+from gateway.relay_client import Metadata, call
 from tokenplace.relay.v1 import (
     common_pb2,
     node_pb2,
@@ -65,6 +65,7 @@ class SealedClient:
         request_id: str,
         envelope: Envelope,
         cancel_token: str,
+        metadata: Metadata = (),
     ) -> SealedState:
         reply = await call(
             self._stub.SubmitSealed,
@@ -74,6 +75,7 @@ class SealedClient:
                 cancel_token=cancel_token,
             ),
             timeout=self.timeout_seconds,
+            metadata=metadata,
         )
         return SealedState(reply.request_id, STATES[reply.state], duplicate=reply.duplicate)
 

@@ -68,8 +68,9 @@ class ChatCompletionRequest(_CompletionBase):
     # Relay-blind synchronous mode: `messages` is sealed to this node's key (the inner
     # payload of DESIGN.md), forwarded untouched; the node's sealed answer comes back.
     server_public_key: str | None = Field(default=None, max_length=8192)
-    request_id: str | None = Field(default=None, min_length=1, max_length=128,
-                                   pattern=r"^[A-Za-z0-9._:-]+$")
+    request_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$"
+    )
 
 
 class CompletionRequest(_CompletionBase):
@@ -174,3 +175,13 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+class JobStatus(BaseModel):
+    """An async chat completion (Token Router's jobs)."""
+
+    id: str
+    object: Literal["job"] = "job"
+    status: Literal["queued", "running", "completed", "failed"]
+    result: ChatCompletion | None = None
+    error: ErrorDetail | None = None

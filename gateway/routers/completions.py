@@ -22,20 +22,25 @@ from gateway.schemas import (
     EncryptedPayload,
     EncryptedResponse,
     ErrorResponse,
+    JobStatus,
     TextCompletion,
 )
 
 router = APIRouter(tags=["completions"])
 Completions = Annotated[CompletionService, Depends(completion_service)]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 404, 410, 429, 502, 503, 504)
+    status: {"model": ErrorResponse} for status in (400, 401, 402, 404, 410, 429, 502, 503, 504)
 }
 
 
 @router.post(
     "/chat/completions",
     response_model=None,
-    responses={200: {"model": ChatCompletion | EncryptedResponse}, **ERRORS},
+    responses={
+        200: {"model": ChatCompletion | EncryptedResponse},
+        202: {"model": JobStatus, "description": "Accepted with `Prefer: respond-async`"},
+        **ERRORS,
+    },
 )
 async def create_chat_completion(
     body: ChatCompletionRequest, request: Request, service: Completions
@@ -53,7 +58,16 @@ async def create_chat_completion(
         messages = body.messages
         client_key = None
     job = JobRequest(model=body.model, messages=_inner_messages(messages), options=_options(body))
+    if client_key is None and _wants_async(request):
+        reply = await request.app.state.jobs.submit(job, caller_of(request))
+        return JSONResponse(reply, status_code=202, headers={"Preference-Applied": "respond-async"})
     return await _run(request, service, job, client_key)
+
+
+def _wants_async(request: Request) -> bool:
+    """RFC 7240 `Prefer: respond-async` (Token Router's async chat completions)."""
+    preferences = request.headers.get("prefer", "").lower().replace(" ", "").split(",")
+    return "respond-async" in preferences
 
 
 @router.post(
@@ -83,13 +97,24 @@ async def _forward_to_node(
 ) -> JSONResponse:
     client_key = encrypted.require_client_key(body.client_public_key)
     if not body.request_id:
-        raise APIError(400, "sealed requests to a node need the request_id sealed inside",
-                       "invalid_request", "request_id")
+        raise APIError(
+            400,
+            "sealed requests to a node need the request_id sealed inside",
+            "invalid_request",
+            "request_id",
+        )
     envelope = encrypted.envelope_field(body.messages, "messages")
-    sealed = await cancel_on_disconnect(request, service.forward_sealed(
-        body.server_public_key or "", body.model, client_key, body.request_id, envelope,
-        caller_of(request),
-    ))
+    sealed = await cancel_on_disconnect(
+        request,
+        service.forward_sealed(
+            body.server_public_key or "",
+            body.model,
+            client_key,
+            body.request_id,
+            envelope,
+            caller_of(request),
+        ),
+    )
     return JSONResponse(encrypted.sealed_reply(sealed).model_dump())
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from e2ee import Envelope
+from gateway.caller import caller_of, sealed_estimate
 from gateway.deps import relay_client, sealed_client
 from gateway.errors import APIError
 from gateway.relay_client import RelayClient
@@ -46,12 +47,14 @@ async def next_server(
     "/requests", status_code=202, response_model=SealedAccepted,
     responses=errors(400, 404, 503),
 )
-async def queue_sealed_request(body: SealedRequestIn, sealed: Sealed) -> SealedAccepted:
+async def queue_sealed_request(
+    body: SealedRequestIn, request: Request, sealed: Sealed
+) -> SealedAccepted:
     """Queue a ciphertext envelope for the node holding server_public_key (idempotent)."""
     envelope = Envelope.from_json(body.model_dump(include={"ciphertext", "cipherkey", "iv"}))
     state = await sealed.submit(
         body.server_public_key, body.client_public_key, body.request_id, envelope,
-        body.cancel_token,
+        body.cancel_token, metadata=caller_of(request).metadata(sealed_estimate(envelope)),
     )
     return SealedAccepted(status=state.state, request_id=state.request_id,
                           duplicate=state.duplicate)
