@@ -14,13 +14,13 @@ BODY = {"model": "echo", "messages": [{"role": "user", "content": "later please"
 
 
 async def poll_job(http: httpx.AsyncClient, job_id: str) -> dict:
+    """Poll until the job leaves queued/running (the jobs API is polled by design)."""
     async with asyncio.timeout(10):
-        while (job := (await http.get(f"/api/jobs/{job_id}")).json())["status"] in (
-            "queued",
-            "running",
-        ):
-            await asyncio.sleep(POLL_INTERVAL_SECONDS)  # an HTTP-polling client, by protocol
-    return job
+        while True:
+            job = (await http.get(f"/api/jobs/{job_id}")).json()
+            if job["status"] not in ("queued", "running"):
+                return job
+            await asyncio.sleep(POLL_INTERVAL_SECONDS)
 
 
 async def test_respond_async_returns_a_job_that_completes(network: LocalNetwork) -> None:
