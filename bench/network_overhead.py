@@ -171,6 +171,9 @@ class Network:
             **os.environ,
             "XDG_DATA_HOME": str(workdir / "data"),
             "TOKENPLACE_GATEWAY_KEY_PATH": str(workdir / "gateway_key.pem"),
+            # A benchmark is a flood from one address: lift open mode's per-IP limits.
+            "TOKENPLACE_RELAY_IP_REQUESTS_PER_MINUTE": "100000000",
+            "TOKENPLACE_RELAY_IP_CONCURRENT_REQUESTS": "10000",
         }
 
     def spawn(self, name: str, argv: list[str]) -> Child:

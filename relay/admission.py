@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from relay.accounts import Accounts, InvalidApiKey
-from relay.billing import Billing
+from relay.billing import Billing, RequestLog
 from relay.limits import Lease, Limits
 
 log = logging.getLogger(__name__)
@@ -62,30 +62,26 @@ class Ticket:
         completion_tokens: int,
         earner: str | None = None,
     ) -> None:
-        """Charge the real usage, release the rest, credit the node's operator."""
-        self.lease.release()
-        if self.account_id is None:
-            return  # open mode: no account, nothing to bill or log
-        used = prompt_tokens + completion_tokens
-        if self.reservation_id is not None:
-            await self.billing.settle(self.reservation_id, used)
-        if earner is not None and used:
-            await self.billing.earn(earner, used, self.request_id)
-        await self._log(model, node_id, "completed", prompt_tokens, completion_tokens)
+        """Charge the real usage, release the rest, credit the node's operator, log it."""
+        await self._finish(model, node_id, "completed", prompt_tokens, completion_tokens, earner)
 
     async def release(self, model: str, node_id: str, status: str) -> None:
-        """The work failed or was cancelled: charge nothing."""
-        self.lease.release()
-        if self.account_id is None:
-            return
-        if self.reservation_id is not None:
-            await self.billing.release(self.reservation_id)
-        await self._log(model, node_id, status, 0, 0)
+        """The work failed or was cancelled: charge nothing (but log it)."""
+        await self._finish(model, node_id, status, 0, 0, None)
 
-    async def _log(
-        self, model: str, node_id: str, status: str, prompt: int, completion: int
+    async def _finish(
+        self,
+        model: str,
+        node_id: str,
+        status: str,
+        prompt: int,
+        completion: int,
+        earner: str | None,
     ) -> None:
-        await self.billing.log_request(
+        self.lease.release()
+        if self.reservation_id is None:
+            return  # open mode: no account, nothing to bill or log
+        log = RequestLog(
             model=model or "unknown",
             status=status,
             account_id=self.account_id,
@@ -96,6 +92,7 @@ class Ticket:
             completion_tokens=completion,
             latency_ms=int((time.monotonic() - self.started) * 1000),
         )
+        await self.billing.finish(self.reservation_id, prompt + completion, log, earner)
 
 
 class Admission:

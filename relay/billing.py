@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,35 @@ class LedgerEntry:
     request_id: str | None
     reservation_id: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLog:
+    """A request's metadata and token counts. There is no field for content."""
+
+    model: str
+    status: str
+    account_id: str | None = None
+    api_key_id: str | None = None
+    request_id: str | None = None
+    node_id: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: int = 0
+
+    def row(self) -> RequestLogRow:
+        return RequestLogRow(
+            account_id=self.account_id,
+            api_key_id=self.api_key_id,
+            request_id=short_id("request_id", self.request_id),
+            model=required_text("model", self.model, 256),
+            node_id=short_id("node_id", self.node_id),
+            status=required_text("status", self.status, 64),
+            prompt_tokens=token_count("prompt_tokens", self.prompt_tokens, minimum=0),
+            completion_tokens=token_count("completion_tokens", self.completion_tokens, minimum=0),
+            latency_ms=token_count("latency_ms", self.latency_ms, minimum=0),
+            created_at=utc_now(),
+        )
 
 
 class Billing:
@@ -107,34 +137,10 @@ class Billing:
             rows = await session.scalars(query.order_by(LedgerRow.id).limit(limit))
             return [_ledger_entry(row) for row in rows]
 
-    async def log_request(
-        self,
-        *,
-        model: str,
-        status: str,
-        account_id: str | None = None,
-        api_key_id: str | None = None,
-        request_id: str | None = None,
-        node_id: str | None = None,
-        prompt_tokens: int = 0,
-        completion_tokens: int = 0,
-        latency_ms: int = 0,
-    ) -> None:
-        """Record a request's metadata and token counts. There is no field for content."""
-        row = RequestLogRow(
-            account_id=account_id,
-            api_key_id=api_key_id,
-            request_id=short_id("request_id", request_id),
-            model=required_text("model", model, 256),
-            node_id=short_id("node_id", node_id),
-            status=required_text("status", status, 64),
-            prompt_tokens=token_count("prompt_tokens", prompt_tokens, minimum=0),
-            completion_tokens=token_count("completion_tokens", completion_tokens, minimum=0),
-            latency_ms=token_count("latency_ms", latency_ms, minimum=0),
-            created_at=utc_now(),
-        )
+    async def log_request(self, **fields: Any) -> None:
+        """Record a request's metadata and token counts (RequestLog's fields)."""
         async with self._sessions.begin() as session:
-            session.add(row)
+            session.add(RequestLog(**fields).row())
 
     async def _credit(self, account_id: str, tokens: int, kind: str, request_id: str | None) -> int:
         tokens = token_count("tokens", tokens, minimum=1)
@@ -146,7 +152,42 @@ class Billing:
             _ledger(session, account_id, kind, tokens, balance, request_id, None)
         return balance
 
+    async def finish(
+        self,
+        reservation_id: str,
+        used_tokens: int,
+        log: RequestLog,
+        earner: str | None = None,
+    ) -> Settlement:
+        """Settle (used > 0) or release (used == 0, failed work), credit the node's
+        operator and write the request log, in ONE transaction: on SQLite every
+        transaction takes the write lock, so this is the hot path's cost after a request."""
+        used = token_count("used_tokens", used_tokens, minimum=0)
+        status = "settled" if log.status == "completed" else "released"
+        async with self._sessions.begin() as session:
+            settlement = await self._close_in(session, reservation_id, status, used)
+            if earner is not None and settlement.changed and settlement.charged_tokens:
+                balance = await _add_to_balance(session, earner, settlement.charged_tokens)
+                if balance is not None:
+                    _ledger(
+                        session,
+                        earner,
+                        "earn",
+                        settlement.charged_tokens,
+                        balance,
+                        log.request_id,
+                        None,
+                    )
+            session.add(log.row())
+        return settlement
+
     async def _close(self, reservation_id: str, status: str, used: int) -> Settlement:
+        async with self._sessions.begin() as session:
+            return await self._close_in(session, reservation_id, status, used)
+
+    async def _close_in(
+        self, session: AsyncSession, reservation_id: str, status: str, used: int
+    ) -> Settlement:
         # Claiming the open reservation with a conditional UPDATE makes a concurrent
         # second settle/release wait for this one and then find nothing to do.
         claim = (
@@ -161,18 +202,17 @@ class Billing:
             )
             .returning(ReservationRow)
         )
-        async with self._sessions.begin() as session:
-            row = await session.scalar(claim.execution_options(synchronize_session=False))
-            if row is None:
-                return await _closed_already(session, reservation_id)
-            charged = row.charged_tokens or 0
-            balance = await _add_to_balance(session, row.account_id, row.tokens - charged)
-            assert balance is not None  # a credit applies to any existing account
-            # The whole hold comes back, then the usage goes out: charges alone sum to spend.
-            ids = (row.request_id, reservation_id)
-            _ledger(session, row.account_id, "release", row.tokens, balance + charged, *ids)
-            if status == "settled":
-                _ledger(session, row.account_id, "charge", -charged, balance, *ids)
+        row = await session.scalar(claim.execution_options(synchronize_session=False))
+        if row is None:
+            return await _closed_already(session, reservation_id)
+        charged = row.charged_tokens or 0
+        balance = await _add_to_balance(session, row.account_id, row.tokens - charged)
+        assert balance is not None  # a credit applies to any existing account
+        # The whole hold comes back, then the usage goes out: charges alone sum to spend.
+        ids = (row.request_id, reservation_id)
+        _ledger(session, row.account_id, "release", row.tokens, balance + charged, *ids)
+        if status == "settled":
+            _ledger(session, row.account_id, "charge", -charged, balance, *ids)
         return Settlement(reservation_id, status, row.tokens, charged, changed=True)
 
 
