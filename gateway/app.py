@@ -14,6 +14,7 @@ from gateway.community_client import CommunityClient
 from gateway.completions import CompletionService
 from gateway.config import GatewaySettings
 from gateway.errors import install_error_handlers
+from gateway.instance_client import InstanceClient
 from gateway.jobs import AsyncJobs
 from gateway.limits import BodySizeLimit
 from gateway.openapi import install_openapi
@@ -24,6 +25,7 @@ from gateway.routers import (
     community,
     completions,
     images,
+    instances,
     internal,
     jobs,
     meta,
@@ -62,6 +64,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.state.community = CommunityClient(relay.channel, timeout)
         app.state.accounts = AccountClient(relay.channel, timeout)
         app.state.jobs = AsyncJobs(app.state.completions, app.state.sealed)
+        app.state.instances = InstanceClient(relay.channel, timeout)
         try:
             yield
         finally:
@@ -83,5 +86,6 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
     app.include_router(internal.router)
     app.include_router(account.router, prefix="/api")
     app.include_router(jobs.router, prefix="/api")
+    app.include_router(instances.router, prefix="/api")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

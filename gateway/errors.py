@@ -51,6 +51,10 @@ RELAY_REASONS: dict[str, tuple[int, str]] = {
     "request_already_finished": (409, "request_already_finished"),
     "node_credential_invalid": (401, "node_credential_invalid"),
     "node_already_connected": (409, "node_already_connected"),
+    "instance_not_found": (404, "instance_not_found"),
+    "processing_unit_not_found": (404, "processing_unit_not_found"),
+    "software_not_found": (404, "software_not_found"),
+    "invalid_instance_token": (401, "invalid_instance_token"),
 }
 # Fallback for statuses without ErrorInfo, e.g. the relay itself is unreachable.
 GRPC_CODES: dict[grpc.StatusCode, tuple[int, str]] = {

@@ -26,8 +26,9 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = _corrected(
-                get_openapi(title=app.title, version=app.version, summary=app.summary,
-                            routes=app.routes)
+                get_openapi(
+                    title=app.title, version=app.version, summary=app.summary, routes=app.routes
+                )
             )
         return app.openapi_schema
 

@@ -254,6 +254,8 @@ def required_text(field: str, value: object, max_chars: int = MAX_NAME_CHARS) ->
         raise InvalidArgument(f"{field}: must be a non-empty string")
     if len(value.strip()) > max_chars:
         raise InvalidArgument(f"{field}: must be at most {max_chars} characters")
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it everywhere alike
+        raise InvalidArgument(f"{field}: must not contain NUL characters")
     return value.strip()
 
 

@@ -28,6 +28,7 @@ from relay.sealed import SealedRequests
 from relay.services.account_service import AccountServicer, AdminServicer
 from relay.services.community_service import CommunityServicer
 from relay.services.inference_service import InferenceServicer
+from relay.services.instance_service import InstanceServicer
 from relay.services.node_service import NodeServicer
 from relay.services.operator_service import OperatorServicer
 from relay.services.polling_service import PollingNodeServicer
@@ -41,6 +42,8 @@ from tokenplace.relay.v1 import (
     community_pb2_grpc,
     inference_pb2,
     inference_pb2_grpc,
+    instance_pb2,
+    instance_pb2_grpc,
     node_pb2,
     node_pb2_grpc,
     operator_pb2,
@@ -63,6 +66,7 @@ SERVICE_NAMES = tuple(
         operator_pb2,
         community_pb2,
         account_pb2,
+        instance_pb2,
     )
     for service in module.DESCRIPTOR.services_by_name.values()
 )
@@ -156,6 +160,9 @@ class RelayServer:
         )
         account_pb2_grpc.add_AccountServiceServicer_to_server(
             AccountServicer(self.accounts), self.server
+        )
+        instance_pb2_grpc.add_InstanceServiceServicer_to_server(
+            InstanceServicer(self.accounts, self.instances, self.inventory), self.server
         )
         account_pb2_grpc.add_AdminServiceServicer_to_server(
             AdminServicer(self.operator, self.accounts, self.billing), self.server

@@ -28,11 +28,19 @@ async def _refuse(request: Request) -> None:
         payload = None
     plaintext = [name for name in PLAINTEXT_FIELDS if isinstance(payload, dict) and name in payload]
     if plaintext:
-        raise APIError(400, f"plaintext field '{plaintext[0]}' is refused: distributed API v1 "
-                       "relay traffic is end-to-end encrypted", "plaintext_forbidden",
-                       plaintext[0])
-    raise APIError(503, "internal relay dispatch is disabled; queue ciphertext envelopes with "
-                   "POST /api/v1/relay/requests", "distributed_api_v1_relay_disabled")
+        raise APIError(
+            400,
+            f"plaintext field '{plaintext[0]}' is refused: distributed API v1 "
+            "relay traffic is end-to-end encrypted",
+            "plaintext_forbidden",
+            plaintext[0],
+        )
+    raise APIError(
+        503,
+        "internal relay dispatch is disabled; queue ciphertext envelopes with "
+        "POST /api/v1/relay/requests",
+        "distributed_api_v1_relay_disabled",
+    )
 
 
 def _fail_closed(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

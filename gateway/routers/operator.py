@@ -34,7 +34,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     dependencies=OPERATOR_SECURITY,
 )
 async def rotate_public_key(
-    request: Request, operator: Operator,
+    request: Request,
+    operator: Operator,
     service: Annotated[CompletionService, Depends(completion_service)],
 ) -> PublicKeyRotated:
     """Replace the gateway's RSA key pair (persisted 0600) and return the new public key."""

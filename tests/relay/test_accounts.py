@@ -598,3 +598,18 @@ async def test_a_node_replaces_its_whole_inventory(
         for table in (ProcessingUnitRow, SoftwareRow):
             assert await session.scalar(select(func.count()).select_from(table)) == 0
         assert await session.scalar(select(func.count()).select_from(AccountRow)) == 1
+
+
+async def test_names_with_nul_are_refused_before_they_reach_the_database(tmp_path) -> None:
+    """PostgreSQL text cannot hold NUL: it must be a 400, not a driver error (500)."""
+    from relay.errors import InvalidArgument
+    from relay.store.migrate import upgrade_engine
+    from relay.store.sql import SQLStore
+
+    store = SQLStore(f"sqlite+aiosqlite:///{tmp_path / 'nul.sqlite3'}")
+    await upgrade_engine(store.engine)
+    try:
+        with pytest.raises(InvalidArgument, match="NUL"):
+            await Accounts(store).create_account("evil\x00name")
+    finally:
+        await store.close()
