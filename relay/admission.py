@@ -14,12 +14,23 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import grpc
+from sqlalchemy.exc import SQLAlchemyError
+
 from relay.accounts import Accounts, InvalidApiKey
 from relay.billing import Billing, RequestLog
+from relay.errors import RelayError
 from relay.limits import Lease, Limits
 
 log = logging.getLogger(__name__)
 MAX_RESERVE_TOKENS = 1_000_000
+
+
+class AccountingUnavailable(RelayError):
+    """The database behind keys and billing failed: refuse rather than run unbilled."""
+
+    status_code = grpc.StatusCode.INTERNAL
+    reason = "accounting_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +129,18 @@ class Admission:
             raise InvalidApiKey(
                 "an API key is required: send Authorization: Bearer tp_live_<prefix>_<secret>"
             )
-        account, key = await self.accounts.authenticate(caller.api_key)
+        try:
+            account, key = await self.accounts.authenticate(caller.api_key)
+        except SQLAlchemyError as error:
+            raise AccountingUnavailable("accounts are unavailable; retry shortly") from error
         lease = self.key_limits.acquire(f"key:{key.id}", f"account:{account.id}")
         try:
             reservation = await self.billing.reserve(account.id, caller.reserve_tokens, request_id)
+        except SQLAlchemyError as error:
+            lease.release()
+            raise AccountingUnavailable(
+                "token accounting is unavailable; nothing was charged, retry shortly"
+            ) from error
         except BaseException:
             lease.release()
             raise

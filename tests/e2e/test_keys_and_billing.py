@@ -223,3 +223,41 @@ async def test_lost_node_charges_nothing(tmp_path) -> None:
         assert (await relay.accounts.me(account_id)).balance_tokens == 10_000
         kinds = [entry.kind for entry in await relay.billing.ledger(account_id)]
         assert sorted(kinds) == ["grant", "release", "reserve"]
+
+
+class BrokenEngine(EchoEngine):
+    """A fake engine whose generation always fails (a crashed model)."""
+
+    def generate(self, request, cancelled):  # type: ignore[no-untyped-def]
+        raise RuntimeError("model crashed")
+
+
+async def test_upstream_failure_is_502_and_charges_nothing(tmp_path) -> None:
+    async with keyed_network(tmp_path, BrokenEngine()) as keyed:
+        account_id, key = await keyed.account_with_key("judy", 10_000)
+        with pytest.raises(openai.APIStatusError) as caught:
+            await chat(keyed.sdk(key))
+        assert caught.value.status_code == 502
+        assert caught.value.body["code"] == "upstream_error"
+        await keyed.settled()
+        relay = keyed.net.relay
+        assert relay is not None
+        assert (await relay.accounts.me(account_id)).balance_tokens == 10_000
+
+
+async def test_accounting_failure_is_500_api_error(keyed: Keyed, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    _, key = await keyed.account_with_key("kim", 10_000)
+
+    async def database_down(*args: Any, **kwargs: Any) -> str:
+        raise OperationalError("UPDATE accounts ...", {}, Exception("disk I/O error"))
+
+    relay = keyed.net.relay
+    assert relay is not None
+    monkeypatch.setattr(relay.billing, "reserve", database_down)  # fault injection
+    with pytest.raises(openai.InternalServerError) as caught:
+        await chat(keyed.sdk(key))
+    assert caught.value.status_code == 500
+    assert caught.value.body["code"] == "api_error"
+    assert "nothing was charged" in caught.value.body["message"]
