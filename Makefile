@@ -12,6 +12,7 @@ up: $(STAMP)
 	$(BIN)/tokenplace up
 
 test: $(STAMP)
+	scripts/ensure_postgres.sh
 	$(BIN)/python -m pytest
 
 install: $(STAMP)

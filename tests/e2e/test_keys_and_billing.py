@@ -18,6 +18,7 @@ from gateway.account_client import AdminClient
 from gateway.caller import reservation_estimate
 from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 
 OPERATOR = "operator-token-for-billing-tests"
 PROMPT = "count my tokens please"
@@ -146,12 +147,27 @@ async def test_short_balance_is_402_and_charges_nothing(keyed: Keyed) -> None:
     assert me.json()["balance_tokens"] == reservation(8) - 1
 
 
-async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
+    """The relay's database: its SQLite file, or a fresh database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'relay.sqlite3'}"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    url = await cluster.create_database()
+    try:
+        yield url
+    finally:
+        await cluster.drop_database(url)
+
+
+async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path, database_url) -> None:
     engine = EchoEngine(slots=10, token_delay_seconds=0.2)  # ~1 s each: all reserve first
     relay = {
         "account_concurrent_requests": 1000,
         "key_requests_per_minute": 1000,
         "global_requests_per_minute": 1000,
+        "database_url": database_url,
     }
     async with keyed_network(tmp_path, engine, **relay) as keyed:
         each = reservation(8)

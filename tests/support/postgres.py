@@ -148,10 +148,16 @@ def stop_cluster(cluster: PostgresCluster) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
-    """One PostgreSQL cluster for the whole test session, or a skip saying why not."""
+    """One PostgreSQL cluster for the whole test session, or a skip saying why not.
+
+    In CI (CI=true) PostgreSQL is part of the contract (`make test` installs it),
+    so its absence fails the run instead of skipping quietly.
+    """
     try:
         cluster = start_cluster()
     except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL unavailable in CI: {error}")
         pytest.skip(f"PostgreSQL unavailable: {error}")
     try:
         yield cluster
