@@ -67,12 +67,21 @@ class CompletionService:
         )
 
     async def forward_sealed(
-        self, server_public_key: str, model: str, client_public_key: str, request_id: str,
-        envelope: Envelope, caller: Caller,
+        self,
+        server_public_key: str,
+        model: str,
+        client_public_key: str,
+        request_id: str,
+        envelope: Envelope,
+        caller: Caller,
     ) -> Envelope:
         """Relay-blind: pass a node-sealed envelope through untouched; return the node's."""
         dispatched = await self.relay.dispatch(
-            "", model, client_public_key, request_id, envelope,
+            "",
+            model,
+            client_public_key,
+            request_id,
+            envelope,
             timeout_seconds=self.settings.request_timeout_seconds,
             server_public_key=server_public_key,
             metadata=caller.metadata(sealed_estimate(envelope)),

@@ -166,8 +166,12 @@ def validation_api_error(errors: Any) -> APIError:
         return APIError(400, str(first.get("msg")), "plaintext_forbidden", field)
     param = _param_path(loc)
     if kind == "extra_forbidden":
-        return APIError(400, f"unexpected field {param!r}: this route accepts only its "
-                        "documented fields", "unexpected_field", param)
+        return APIError(
+            400,
+            f"unexpected field {param!r}: this route accepts only its documented fields",
+            "unexpected_field",
+            param,
+        )
     message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
     return APIError(400, f"{param}: {message}" if param else message, "invalid_request", param)
 

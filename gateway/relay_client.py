@@ -87,7 +87,9 @@ class RelayClient:
     ) -> SelectedNode:
         request = inference_pb2.SelectNodeRequest(model=model, exclude_node_ids=list(exclude))
         reply = await call(
-            self._stub.SelectNode, request, timeout=self.control_timeout_seconds,
+            self._stub.SelectNode,
+            request,
+            timeout=self.control_timeout_seconds,
             metadata=metadata,
         )
         return SelectedNode(reply.node_id, reply.public_key)
@@ -116,9 +118,7 @@ class RelayClient:
                 iv=envelope.iv,
             ),
         )
-        reply = await call(
-            self._stub.Dispatch, request, timeout=timeout_seconds, metadata=metadata
-        )
+        reply = await call(self._stub.Dispatch, request, timeout=timeout_seconds, metadata=metadata)
         sealed = reply.response
         return Dispatched(
             node_id=reply.node_id,

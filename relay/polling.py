@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 
-from e2ee import Envelope, seal
+from e2ee import Envelope, InvalidPublicKey, seal
 from relay.dispatcher import Dispatcher, JobOutcome
 from relay.errors import InvalidArgument, NodeNotFound, RelayError
 from relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
@@ -71,7 +71,10 @@ class PollingNodes:
     ) -> tuple[NodeSession, Envelope | None]:
         """New registration -> (session, sealed credential); renewal -> (session, None)."""
         _check_registration(registration)
-        node_id = self.registry.node_id_for(registration.public_key)
+        try:
+            node_id = self.registry.node_id_for(registration.public_key)
+        except InvalidPublicKey as error:
+            raise InvalidArgument(f"public_key: {error}") from None
         existing = self.registry.find(node_id)
         if existing is not None and self._is_live(existing):
             if existing.transport != "polling":

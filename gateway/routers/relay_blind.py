@@ -44,7 +44,9 @@ async def next_server(
 
 
 @router.post(
-    "/requests", status_code=202, response_model=SealedAccepted,
+    "/requests",
+    status_code=202,
+    response_model=SealedAccepted,
     responses=errors(400, 404, 503),
 )
 async def queue_sealed_request(
@@ -53,11 +55,16 @@ async def queue_sealed_request(
     """Queue a ciphertext envelope for the node holding server_public_key (idempotent)."""
     envelope = Envelope.from_json(body.model_dump(include={"ciphertext", "cipherkey", "iv"}))
     state = await sealed.submit(
-        body.server_public_key, body.client_public_key, body.request_id, envelope,
-        body.cancel_token, metadata=caller_of(request).metadata(sealed_estimate(envelope)),
+        body.server_public_key,
+        body.client_public_key,
+        body.request_id,
+        envelope,
+        body.cancel_token,
+        metadata=caller_of(request).metadata(sealed_estimate(envelope)),
     )
-    return SealedAccepted(status=state.state, request_id=state.request_id,
-                          duplicate=state.duplicate)
+    return SealedAccepted(
+        status=state.state, request_id=state.request_id, duplicate=state.duplicate
+    )
 
 
 @router.post(
@@ -71,13 +78,17 @@ async def retrieve_sealed_response(body: RetrieveIn, sealed: Sealed) -> Any:
     if state.state in ("queued", "running"):
         return JSONResponse(Pending(request_id=state.request_id).model_dump(), status_code=202)
     if state.response is None:
-        raise APIError(410, f"the request was {state.state}: {state.reason}",
-                       state.reason or f"request_{state.state}")
+        raise APIError(
+            410,
+            f"the request was {state.state}: {state.reason}",
+            state.reason or f"request_{state.state}",
+        )
     return SealedAnswer(request_id=state.request_id, **state.response.to_json())
 
 
-@router.post("/requests/cancel", response_model=CancelOut,
-             responses=errors(400, 403, 404, 409, 503))
+@router.post(
+    "/requests/cancel", response_model=CancelOut, responses=errors(400, 403, 404, 409, 503)
+)
 async def cancel_sealed_request(body: CancelIn, sealed: Sealed) -> CancelOut:
     """Cancel with the token given at submission; the node stops generating."""
     state = await sealed.cancel(body.client_public_key, body.request_id, body.cancel_token)

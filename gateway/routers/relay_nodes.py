@@ -43,8 +43,11 @@ _FAILURES = {
 
 def require(credential: str | None) -> str:
     if not credential:
-        raise APIError(401, "send the node credential from registration as X-Relay-Server-Token",
-                       "node_credential_invalid")
+        raise APIError(
+            401,
+            "send the node credential from registration as X-Relay-Server-Token",
+            "node_credential_invalid",
+        )
     return credential
 
 
@@ -52,34 +55,43 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse} for status in statuses}
 
 
-@router.post("/servers/register", response_model=NodeRegistered,
-             responses=errors(400, 401, 409, 503))
+@router.post(
+    "/servers/register", response_model=NodeRegistered, responses=errors(400, 401, 409, 503)
+)
 async def register_node(
-    body: NodeRegisterIn, polling: Polling,
+    body: NodeRegisterIn,
+    polling: Polling,
     credential: Credential = None,
 ) -> NodeRegistered:
     """Register (no token) or renew the lease (with X-Relay-Server-Token)."""
-    reply = await polling.register(polling_pb2.RegisterPollingNodeRequest(
-        public_key=body.server_public_key,
-        models=[common_pb2.ModelCard(**card.model_dump()) for card in body.models],
-        slots=body.slots,
-        inventory=common_pb2.NodeInventory(**body.inventory.model_dump()),
-        display_name=body.display_name,
-        credential=credential or "",
-    ))
+    reply = await polling.register(
+        polling_pb2.RegisterPollingNodeRequest(
+            public_key=body.server_public_key,
+            models=[common_pb2.ModelCard(**card.model_dump()) for card in body.models],
+            slots=body.slots,
+            inventory=common_pb2.NodeInventory(**body.inventory.model_dump()),
+            display_name=body.display_name,
+            credential=credential or "",
+        )
+    )
     sealed = None
     if reply.HasField("sealed_credential"):
         env = reply.sealed_credential
         sealed = SealedData(**Envelope(env.ciphertext, env.cipherkey, env.iv).to_json())
-    return NodeRegistered(node_id=reply.node_id, credential=sealed,
-                             next_ping_in_x_seconds=reply.lease_seconds,
-                             poll_wait_seconds=reply.poll_wait_seconds)
+    return NodeRegistered(
+        node_id=reply.node_id,
+        credential=sealed,
+        next_ping_in_x_seconds=reply.lease_seconds,
+        poll_wait_seconds=reply.poll_wait_seconds,
+    )
 
 
-@router.post("/servers/unregister", response_model=NodeUnregistered,
-             responses=errors(400, 401, 503))
-async def unregister_node(body: NodeKeyIn, polling: Polling,
-                          credential: Credential = None) -> NodeUnregistered:
+@router.post(
+    "/servers/unregister", response_model=NodeUnregistered, responses=errors(400, 401, 503)
+)
+async def unregister_node(
+    body: NodeKeyIn, polling: Polling, credential: Credential = None
+) -> NodeUnregistered:
     removed = await polling.unregister(body.server_public_key, require(credential))
     return NodeUnregistered(removed=removed)
 
@@ -95,16 +107,20 @@ async def poll_for_job(
     polled = None
     if job is not None:
         polled = PolledJobOut(
-            job_id=job.job_id, model=job.model, client_public_key=job.client_public_key,
-            request_id=job.request_id, deadline=job.deadline_unix, **job.envelope.to_json(),
+            job_id=job.job_id,
+            model=job.model,
+            client_public_key=job.client_public_key,
+            request_id=job.request_id,
+            deadline=job.deadline_unix,
+            **job.envelope.to_json(),
         )
     return PollOut(job=polled, cancelled_job_ids=cancelled, next_ping_in_x_seconds=lease)
 
 
-@router.post("/responses", response_model=NodeResultStored,
-             responses=errors(400, 401, 404, 503))
-async def store_node_response(body: NodeResultIn, polling: Polling,
-                              credential: Credential = None) -> NodeResultStored:
+@router.post("/responses", response_model=NodeResultStored, responses=errors(400, 401, 404, 503))
+async def store_node_response(
+    body: NodeResultIn, polling: Polling, credential: Credential = None
+) -> NodeResultStored:
     """Store the sealed answer to a job; only the node the job went to may."""
     result = node_pb2.JobResult(
         job_id=body.job_id,
@@ -113,13 +129,15 @@ async def store_node_response(body: NodeResultIn, polling: Polling,
     if body.failure is not None:
         result.failure.reason = _FAILURES[body.failure]
     else:
-        sealed = SealedData(ciphertext=body.ciphertext or "", cipherkey=body.cipherkey or "",
-                            iv=body.iv or "")
+        sealed = SealedData(
+            ciphertext=body.ciphertext or "", cipherkey=body.cipherkey or "", iv=body.iv or ""
+        )
         env = Envelope.from_json(sealed.model_dump())
         result.response.CopyFrom(
             common_pb2.Envelope(ciphertext=env.ciphertext, cipherkey=env.cipherkey, iv=env.iv)
         )
     if not await polling.submit_result(body.server_public_key, require(credential), result):
-        raise APIError(404, "no running job with that job_id is assigned to this node",
-                       "unknown_job", "job_id")
+        raise APIError(
+            404, "no running job with that job_id is assigned to this node", "unknown_job", "job_id"
+        )
     return NodeResultStored()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -161,8 +162,21 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
         await cluster.drop_database(url)
 
 
+class GatedEcho(EchoEngine):
+    """Echo that holds every generation until the test opens the gate."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(slots=slots)
+        self.gate = threading.Event()
+
+    def generate(self, request, cancelled):  # type: ignore[no-untyped-def]
+        self.gate.wait(30)
+        return super().generate(request, cancelled)
+
+
 async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path, database_url) -> None:
-    engine = EchoEngine(slots=10, token_delay_seconds=0.2)  # ~1 s each: all reserve first
+    # No answer (and so no refund of unused reservation) until all 100 have been judged.
+    engine = GatedEcho(slots=10)
     relay = {
         "account_concurrent_requests": 1000,
         "key_requests_per_minute": 1000,
@@ -173,7 +187,13 @@ async def test_hundred_concurrent_requests_with_credit_for_ten(tmp_path, databas
         each = reservation(8)
         account_id, key = await keyed.account_with_key("erin", 10 * each)
         client = keyed.sdk(key)
-        results = await asyncio.gather(*(chat(client) for _ in range(100)), return_exceptions=True)
+        calls = [asyncio.ensure_future(chat(client)) for _ in range(100)]
+        for finished, call in enumerate(asyncio.as_completed(calls), start=1):
+            with contextlib.suppress(openai.APIStatusError):
+                await call
+            if finished == 90:  # the unaffordable ones are all answered: let the rest run
+                engine.gate.set()
+        results = await asyncio.gather(*calls, return_exceptions=True)
         ok = [r for r in results if not isinstance(r, BaseException)]
         refused = [r for r in results if isinstance(r, openai.APIStatusError)]
         assert len(ok) == 10 and len(refused) == 90

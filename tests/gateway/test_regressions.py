@@ -46,3 +46,27 @@ async def test_registering_with_an_rsa_key_still_works(http: httpx.AsyncClient) 
 
     assert response.status_code == 200, response.text
     assert response.json()["credential"] is not None
+
+
+async def test_envelope_fields_are_canonical_base64_as_documented(
+    http: httpx.AsyncClient,
+) -> None:
+    # The document gives envelope fields a base64 pattern; the check now agrees with it
+    # (b64decode alone accepted "a+a9==", which the pattern rejects).
+    spec = (await http.get("/openapi.json")).json()
+    pattern = spec["components"]["schemas"]["SealedRequestIn"]["properties"]["ciphertext"]
+    body = {
+        "server_public_key": public_key_b64(generate_private_key()),
+        "client_public_key": public_key_b64(generate_private_key()),
+        "request_id": "r-1",
+        "cancel_token": "t" * 16,
+        "ciphertext": "a+a9==",
+        "cipherkey": "AAAA",
+        "iv": "AAAA",
+    }
+
+    response = await http.post("/api/v1/relay/requests", json=body)
+
+    assert "pattern" in pattern
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "ciphertext"

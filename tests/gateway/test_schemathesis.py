@@ -159,6 +159,13 @@ class PollingNode:
     def token(self) -> dict[str, str]:
         return {"X-Relay-Server-Token": self.credential}
 
+    def take_job(self, http: httpx.Client) -> dict[str, Any]:
+        body = {"server_public_key": self.public_key, "wait_seconds": 10}
+        reply = http.post("/api/v1/relay/servers/poll", json=body, headers=self.token)
+        job = reply.raise_for_status().json()["job"]
+        assert job is not None, "the queued job was not dispatched to this node"
+        return job
+
 
 @dataclass
 class Client:
@@ -233,8 +240,11 @@ def relay_routes(http: httpx.Client, client: Client, echo_key: str) -> Examples:
     """Relay-blind and HTTP-node routes, each with the ids and credentials it needs."""
     held = PollingNode.register(http, "schemathesis-held")  # its jobs stay queued
     leaving = PollingNode.register(http, "schemathesis-leaving")
+    worker = PollingNode.register(http, "schemathesis-worker")
     pending = client.queue(http, held.public_key, "p" * 16)
     cancellable = client.queue(http, held.public_key, "c" * 16)
+    client.queue(http, worker.public_key, "w" * 16)
+    job = worker.take_job(http)
     done = answered(http, client, echo_key)
     fresh = public_key_b64(generate_private_key())
     owner = client.public_key
@@ -277,6 +287,14 @@ def relay_routes(http: httpx.Client, client: Client, echo_key: str) -> Examples:
             },
         ],
         "POST /api/v1/relay/responses": [
+            {
+                "headers": worker.token,
+                "body": {
+                    "server_public_key": worker.public_key,
+                    "job_id": job["job_id"],
+                    **seal({"request_id": job["request_id"], "error": {}}, owner),
+                },
+            },
             {
                 "headers": held.token,
                 "body": {
