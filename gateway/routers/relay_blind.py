@@ -47,7 +47,7 @@ async def next_server(
     "/requests",
     status_code=202,
     response_model=SealedAccepted,
-    responses=errors(400, 404, 503),
+    responses=errors(400, 401, 402, 404, 429, 500, 503),
 )
 async def queue_sealed_request(
     body: SealedRequestIn, request: Request, sealed: Sealed
