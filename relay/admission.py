@@ -65,6 +65,11 @@ class Ticket:
     key_id: str | None = None
     started: float = field(default_factory=time.monotonic)
 
+    @property
+    def billed(self) -> bool:
+        """True in keys mode: a reservation to settle and a request log to write."""
+        return self.reservation_id is not None
+
     async def settle(
         self,
         model: str,

@@ -58,6 +58,9 @@ class MeteredDispatch:
             status = error.reason if isinstance(error, RelayError) else "cancelled"
             self._later(ticket.release(model, node_id, status))
             raise
+        if not ticket.billed:
+            ticket.lease.release()  # open mode: nothing to settle, no task to spawn
+            return outcome
         node = self.registry.find(node_id)
         earner = node.owner_account_id if node is not None else None
         self._later(
