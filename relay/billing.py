@@ -11,35 +11,26 @@ balance always equals the sum of its ledger rows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import case, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
+from relay import billing_tx as tx
 from relay.accounts import (
-    AccountNotFound,
-    InsufficientTokens,
-    ReservationNotFound,
-    account_row,
     required_text,
 )
+from relay.billing_tx import Settlement
 from relay.errors import InvalidArgument
 from relay.store import SQLStore, as_utc, utc_now
-from relay.store.accounts_schema import AccountRow, LedgerRow, RequestLogRow, ReservationRow
+from relay.store.accounts_schema import LedgerRow
 from relay.store.sqlite import Sessions
+from relay.store.sqlite_writer import SqliteWriter
 
+T = TypeVar("T")
 MAX_TOKENS = 10**15  # far beyond any real balance, far below BigInteger's limit
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    reservation_id: str
-    status: str  # "settled" or "released"
-    reserved_tokens: int
-    charged_tokens: int
-    changed: bool  # False when the reservation had been closed already (a no-op)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +58,9 @@ class RequestLog:
     completion_tokens: int = 0
     latency_ms: int = 0
 
-    def row(self) -> RequestLogRow:
-        return RequestLogRow(
+    def row(self) -> dict[str, Any]:
+        """Column values of a request_logs row, validated to fit."""
+        return dict(
             account_id=self.account_id,
             api_key_id=self.api_key_id,
             request_id=short_id("request_id", self.request_id),
@@ -85,6 +77,9 @@ class RequestLog:
 class Billing:
     def __init__(self, store: SQLStore) -> None:
         self._sessions = Sessions(store)
+        url = store.engine.url
+        on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+        self._writer = SqliteWriter(str(url)) if on_disk else None
 
     async def grant(self, account_id: str, tokens: int) -> int:
         """Add purchased or granted tokens; returns the new balance."""
@@ -99,22 +94,7 @@ class Billing:
         tokens = token_count("tokens", tokens, minimum=1)
         request_id = short_id("request_id", request_id)
         reservation_id = str(uuid.uuid4())
-        async with self._sessions.begin() as session:
-            balance = await _add_to_balance(session, account_id, -tokens)
-            if balance is None:
-                await account_row(session, account_id)  # AccountNotFound if that is why
-                raise InsufficientTokens(f"the account cannot cover {tokens} tokens")
-            session.add(
-                ReservationRow(
-                    id=reservation_id,
-                    account_id=account_id,
-                    request_id=request_id,
-                    tokens=tokens,
-                    status="open",
-                    created_at=utc_now(),
-                )
-            )
-            _ledger(session, account_id, "reserve", -tokens, balance, request_id, reservation_id)
+        await self._write(tx.reserve, account_id, tokens, request_id, reservation_id)
         return reservation_id
 
     async def settle(self, reservation_id: str, used_tokens: int) -> Settlement:
@@ -139,18 +119,12 @@ class Billing:
 
     async def log_request(self, **fields: Any) -> None:
         """Record a request's metadata and token counts (RequestLog's fields)."""
-        async with self._sessions.begin() as session:
-            session.add(RequestLog(**fields).row())
+        await self._write(tx.add_log, RequestLog(**fields).row())
 
     async def _credit(self, account_id: str, tokens: int, kind: str, request_id: str | None) -> int:
         tokens = token_count("tokens", tokens, minimum=1)
         request_id = short_id("request_id", request_id)
-        async with self._sessions.begin() as session:
-            balance = await _add_to_balance(session, account_id, tokens)
-            if balance is None:
-                raise AccountNotFound(f"no account {account_id!r}")
-            _ledger(session, account_id, kind, tokens, balance, request_id, None)
-        return balance
+        return await self._write(tx.credit, account_id, tokens, kind, request_id)
 
     async def finish(
         self,
@@ -159,101 +133,27 @@ class Billing:
         log: RequestLog,
         earner: str | None = None,
     ) -> Settlement:
-        """Settle (used > 0) or release (used == 0, failed work), credit the node's
-        operator and write the request log, in ONE transaction: on SQLite every
-        transaction takes the write lock, so this is the hot path's cost after a request."""
+        """Settle (completed work) or release (failed work), credit the node's operator
+        and write the request log, in ONE transaction: on SQLite every transaction
+        takes the write lock, so this is the cost after each request."""
         used = token_count("used_tokens", used_tokens, minimum=0)
         status = "settled" if log.status == "completed" else "released"
+        return await self._write(tx.finish, reservation_id, status, used, log.row(), earner)
+
+    def close(self) -> None:
+        """Stop the SQLite writer thread (if any)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    async def _write(self, work: Callable[..., T], *args: Any) -> T:
+        """Run a billing transaction: on the SQLite writer thread, or via run_sync."""
+        if self._writer is not None:
+            return await self._writer.run(work, *args)
         async with self._sessions.begin() as session:
-            settlement = await self._close_in(session, reservation_id, status, used)
-            if earner is not None and settlement.changed and settlement.charged_tokens:
-                balance = await _add_to_balance(session, earner, settlement.charged_tokens)
-                if balance is not None:
-                    _ledger(
-                        session,
-                        earner,
-                        "earn",
-                        settlement.charged_tokens,
-                        balance,
-                        log.request_id,
-                        None,
-                    )
-            session.add(log.row())
-        return settlement
+            return await session.run_sync(work, *args)
 
     async def _close(self, reservation_id: str, status: str, used: int) -> Settlement:
-        async with self._sessions.begin() as session:
-            return await self._close_in(session, reservation_id, status, used)
-
-    async def _close_in(
-        self, session: AsyncSession, reservation_id: str, status: str, used: int
-    ) -> Settlement:
-        # Claiming the open reservation with a conditional UPDATE makes a concurrent
-        # second settle/release wait for this one and then find nothing to do.
-        claim = (
-            update(ReservationRow)
-            .where(ReservationRow.id == reservation_id, ReservationRow.status == "open")
-            .values(
-                status=status,
-                settled_at=utc_now(),
-                charged_tokens=case(
-                    (ReservationRow.tokens < used, ReservationRow.tokens), else_=used
-                ),
-            )
-            .returning(ReservationRow)
-        )
-        row = await session.scalar(claim.execution_options(synchronize_session=False))
-        if row is None:
-            return await _closed_already(session, reservation_id)
-        charged = row.charged_tokens or 0
-        balance = await _add_to_balance(session, row.account_id, row.tokens - charged)
-        assert balance is not None  # a credit applies to any existing account
-        # The whole hold comes back, then the usage goes out: charges alone sum to spend.
-        ids = (row.request_id, reservation_id)
-        _ledger(session, row.account_id, "release", row.tokens, balance + charged, *ids)
-        if status == "settled":
-            _ledger(session, row.account_id, "charge", -charged, balance, *ids)
-        return Settlement(reservation_id, status, row.tokens, charged, changed=True)
-
-
-async def _add_to_balance(session: AsyncSession, account_id: str, delta: int) -> int | None:
-    """Apply `delta` unless it would overdraw: the new balance, or None if not applied."""
-    statement = update(AccountRow).where(AccountRow.id == account_id)
-    if delta < 0:
-        statement = statement.where(AccountRow.balance_tokens >= -delta)
-    statement = statement.values(balance_tokens=AccountRow.balance_tokens + delta)
-    returning = statement.returning(AccountRow.balance_tokens)
-    return await session.scalar(returning.execution_options(synchronize_session=False))
-
-
-async def _closed_already(session: AsyncSession, reservation_id: str) -> Settlement:
-    row = await session.get(ReservationRow, reservation_id)
-    if row is None:
-        raise ReservationNotFound(f"no reservation {reservation_id!r}")
-    charged = row.charged_tokens or 0
-    return Settlement(reservation_id, row.status, row.tokens, charged, changed=False)
-
-
-def _ledger(
-    session: AsyncSession,
-    account_id: str,
-    kind: str,
-    tokens: int,
-    balance_after: int,
-    request_id: str | None,
-    reservation_id: str | None,
-) -> None:
-    session.add(
-        LedgerRow(
-            account_id=account_id,
-            kind=kind,
-            tokens=tokens,
-            balance_after=balance_after,
-            request_id=request_id,
-            reservation_id=reservation_id,
-            created_at=utc_now(),
-        )
-    )
+        return await self._write(tx.close, reservation_id, status, used)
 
 
 def _ledger_entry(row: LedgerRow) -> LedgerEntry:

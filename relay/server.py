@@ -202,6 +202,7 @@ class RelayServer:
                 await self.dispatcher.wait_idle()
         await self.server.stop(grace=0.5)
         await self.metered.drain()
+        self.billing.close()
         await self.store.close()
 
     async def _sweep(self) -> None:
