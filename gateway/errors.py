@@ -58,7 +58,9 @@ RELAY_REASONS: dict[str, tuple[int, str]] = {
 }
 # Fallback for statuses without ErrorInfo, e.g. the relay itself is unreachable.
 GRPC_CODES: dict[grpc.StatusCode, tuple[int, str]] = {
-    grpc.StatusCode.UNAVAILABLE: (503, "relay_unavailable"),
+    # The relay enforces rate limits and accounting: unreachable, it is Tok0n's
+    # "gateway safety infrastructure is unavailable".
+    grpc.StatusCode.UNAVAILABLE: (503, "rate_limit_unavailable"),
     grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "rate_limit_error"),
     grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_request"),
@@ -132,8 +134,13 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> APIError:
             api_error.retry_after = int(info.metadata["retry_after"])
         return api_error
     status, code = GRPC_CODES.get(error.code(), (502, "upstream_error"))
-    if code == "relay_unavailable":
-        return APIError(status, "the relay is unreachable; try again shortly", code)
+    if code == "rate_limit_unavailable":
+        return APIError(
+            status,
+            "the relay (which enforces rate limits and accounting) is unreachable; "
+            "try again shortly",
+            code,
+        )
     return APIError(status, error.details() or code, code)
 
 

@@ -120,7 +120,7 @@ async def test_relay_down_is_503(tmp_path) -> None:
         async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10) as client:
             response = await client.post("/v1/chat/completions", json=GOOD)
             assert_openai_error(response, 503)
-            assert response.json()["error"]["code"] == "relay_unavailable"
+            assert response.json()["error"]["code"] == "rate_limit_unavailable"
             models = await client.get("/v1/models")
             assert_openai_error(models, 503)
             health = (await client.get("/v1/health")).json()

@@ -408,7 +408,7 @@ async def test_relay_down_is_503(deployment: Deployment) -> None:
     response = await deployment.http.get("/relay/server-nodes")
 
     assert_openai_error(response, 503)
-    assert response.json()["error"]["code"] == "relay_unavailable"
+    assert response.json()["error"]["code"] == "rate_limit_unavailable"
 
 
 ROUTES = {
