@@ -297,3 +297,56 @@ async def test_accounting_failure_is_500_api_error(keyed: Keyed, monkeypatch) ->
     assert caught.value.status_code == 500
     assert caught.value.body["code"] == "api_error"
     assert "nothing was charged" in caught.value.body["message"]
+
+
+async def test_request_log_keeps_counts_not_content(keyed: Keyed) -> None:
+    from sqlalchemy import select
+
+    from relay.store.accounts_schema import RequestLogRow
+
+    account_id, key = await keyed.account_with_key("lena", 10_000)
+    reply = await chat(keyed.sdk(key))
+    await keyed.settled()
+    relay = keyed.net.relay
+    assert relay is not None and reply.usage is not None
+    async with relay.store.sessions() as session:
+        rows = (await session.scalars(select(RequestLogRow))).all()
+    assert [(r.account_id, r.status, r.model) for r in rows] == [(account_id, "completed", "echo")]
+    assert (rows[0].prompt_tokens, rows[0].completion_tokens) == (
+        reply.usage.prompt_tokens,
+        reply.usage.completion_tokens,
+    )
+    assert all(PROMPT not in str(value) for value in vars(rows[0]).values())
+
+
+async def test_admin_cli_creates_grants_and_mints(keyed: Keyed) -> None:
+    import json
+    import os
+    import sys
+
+    from tests.support.processes import ROOT
+
+    async def admin(*argv: str) -> dict:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cli.main",
+            "admin",
+            "--relay",
+            keyed.net.relay_address,
+            *argv,
+            cwd=ROOT,
+            env={**os.environ, "TOKENPLACE_OPERATOR_TOKEN": OPERATOR},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
+        return json.loads(out)
+
+    account = await admin("create-account", "mona")
+    granted = await admin("grant", account["id"], "5000")
+    assert granted["balance_tokens"] == 5000
+    minted = await admin("mint-key", account["id"], "--name", "cli")
+    reply = await chat(keyed.sdk(minted["secret"]))
+    assert reply.choices[0].message.content == "echo: count my tokens please"
