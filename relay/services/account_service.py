@@ -43,15 +43,22 @@ def key_pb(key: ApiKey) -> account_pb2.ApiKey:
     )
 
 
+async def authenticated_caller(
+    accounts: Accounts, context: grpc.aio.ServicerContext
+) -> tuple[Account, ApiKey]:
+    """The account and key whose API key the call carries, or InvalidApiKey."""
+    caller = caller_from_metadata(context.invocation_metadata(), default_reserve=0)
+    if not caller.api_key:
+        raise InvalidApiKey("send your API key: Authorization: Bearer tp_live_…")
+    return await accounts.authenticate(caller.api_key)
+
+
 class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> tuple[Account, ApiKey]:
-        caller = caller_from_metadata(context.invocation_metadata(), default_reserve=0)
-        if not caller.api_key:
-            raise InvalidApiKey("send your API key: Authorization: Bearer tp_live_…")
-        return await self.accounts.authenticate(caller.api_key)
+        return await authenticated_caller(self.accounts, context)
 
     @translate_errors
     async def WhoAmI(self, request, context):

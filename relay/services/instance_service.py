@@ -14,8 +14,7 @@ import grpc
 from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
-from relay.accounts import Account, Accounts, InvalidApiKey
-from relay.admission import caller_from_metadata
+from relay.accounts import Account, Accounts
 from relay.errors import InvalidArgument
 from relay.instances import Instance, Instances
 from relay.inventory import (
@@ -25,6 +24,7 @@ from relay.inventory import (
     Software,
     SoftwareSpec,
 )
+from relay.services.account_service import authenticated_caller
 from relay.services.status import translate_errors
 from tokenplace.relay.v1 import instance_pb2, instance_pb2_grpc
 
@@ -35,10 +35,7 @@ SOFTWARE_FIELDS = ("name", "version")
 
 async def authenticated_account(accounts: Accounts, context: grpc.aio.ServicerContext) -> Account:
     """The account whose API key the call carries, or InvalidApiKey."""
-    caller = caller_from_metadata(context.invocation_metadata(), default_reserve=0)
-    if not caller.api_key:
-        raise InvalidApiKey("send your API key: Authorization: Bearer tp_live_…")
-    account, _ = await accounts.authenticate(caller.api_key)
+    account, _ = await authenticated_caller(accounts, context)
     return account
 
 

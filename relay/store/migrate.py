@@ -3,7 +3,7 @@
 `await upgrade(database_url)` (or `upgrade_engine(engine)`) runs `alembic upgrade head`
 from code: the Alembic configuration is built here, pointing at the migrations package,
 so no alembic.ini is needed at run time. A database created before migrations existed
-(SQLStore.create_tables: only the community tables, no alembic_version) is stamped at
+(by create_all: only the community tables, no alembic_version) is stamped at
 the baseline revision first, then upgraded like any other.
 """
 

@@ -83,11 +83,6 @@ class SQLStore:
             self.engine, expire_on_commit=False
         )
 
-    async def create_tables(self) -> None:
-        """Create missing tables (until Alembic migrations take this over)."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-
     async def close(self) -> None:
         await self.engine.dispose()
 

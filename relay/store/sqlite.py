@@ -74,12 +74,16 @@ def prepare_engine(engine: AsyncEngine) -> AsyncEngine:
     It runs at each connection's first transaction rather than on "connect", so it
     also covers connections the pool opened before this was called.
     """
-    sync_engine = engine.sync_engine
+    install_begin_immediate(engine.sync_engine)
+    return engine
+
+
+def install_begin_immediate(sync_engine: Engine) -> None:
+    """For a SQLite engine, async or not: the pragmas and BEGIN IMMEDIATE. Idempotent."""
     if sync_engine.dialect.name == "sqlite" and not event.contains(
         sync_engine, "begin", _begin_immediate
     ):
         event.listen(sync_engine, "begin", _begin_immediate)
-    return engine
 
 
 def _begin_immediate(connection: Connection) -> None:

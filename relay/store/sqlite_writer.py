@@ -14,24 +14,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import create_engine, make_url
+
+from relay.store.sqlite import install_begin_immediate
 
 T = TypeVar("T")
-BUSY_TIMEOUT_SECONDS = 30
 
 
 class SqliteWriter:
     def __init__(self, database_url: str) -> None:
         url = make_url(database_url).set(drivername="sqlite+pysqlite")
-        self.engine = create_engine(
-            url,
-            connect_args={
-                "timeout": BUSY_TIMEOUT_SECONDS,
-                "isolation_level": None,
-                "check_same_thread": False,
-            },
-        )
-        _take_the_write_lock_up_front(self.engine)
+        # One thread uses it, but the pool may open a connection on another.
+        self.engine = create_engine(url, connect_args={"check_same_thread": False})
+        install_begin_immediate(self.engine)  # same pragmas and locking as the async engine
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
@@ -46,20 +41,3 @@ class SqliteWriter:
     def close(self) -> None:
         self._thread.shutdown(wait=True)
         self.engine.dispose()
-
-
-def _take_the_write_lock_up_front(engine: Engine) -> None:
-    """SQLAlchemy's recipe for pysqlite: we issue BEGIN ourselves, IMMEDIATE."""
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")

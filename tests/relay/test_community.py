@@ -183,7 +183,7 @@ async def test_data_survives_a_restart(database_url: str, tmp_path: Path) -> Non
     await first.close()
 
     second = Community(settings)
-    await second.start()  # create_tables again: must keep what is there
+    await second.start()  # migrations again: must keep what is there
     try:
         assert [e.ratings_count for e in await second.leaderboard()] == [1]
         assert (await second.contribution_summary()).total_submissions == 1

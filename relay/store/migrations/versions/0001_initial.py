@@ -1,4 +1,4 @@
-"""Baseline: the community tables, as SQLStore.create_tables made them before migrations.
+"""Baseline: the community tables, as create_all made them before there were migrations.
 
 Revision ID: 0001
 Revises:
