@@ -59,7 +59,7 @@ class Challenge(_message.Message):
     def __init__(self, nonce: _Optional[bytes] = ...) -> None: ...
 
 class Register(_message.Message):
-    __slots__ = ("public_key", "nonce_signature", "models", "slots", "inventory", "display_name", "instance_token")
+    __slots__ = ("public_key", "nonce_signature", "models", "slots", "inventory", "display_name", "instance_token", "join_token")
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     NONCE_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +67,7 @@ class Register(_message.Message):
     INVENTORY_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    JOIN_TOKEN_FIELD_NUMBER: _ClassVar[int]
     public_key: str
     nonce_signature: bytes
     models: _containers.RepeatedCompositeFieldContainer[_common_pb2.ModelCard]
@@ -74,7 +75,8 @@ class Register(_message.Message):
     inventory: _common_pb2.NodeInventory
     display_name: str
     instance_token: str
-    def __init__(self, public_key: _Optional[str] = ..., nonce_signature: _Optional[bytes] = ..., models: _Optional[_Iterable[_Union[_common_pb2.ModelCard, _Mapping]]] = ..., slots: _Optional[int] = ..., inventory: _Optional[_Union[_common_pb2.NodeInventory, _Mapping]] = ..., display_name: _Optional[str] = ..., instance_token: _Optional[str] = ...) -> None: ...
+    join_token: str
+    def __init__(self, public_key: _Optional[str] = ..., nonce_signature: _Optional[bytes] = ..., models: _Optional[_Iterable[_Union[_common_pb2.ModelCard, _Mapping]]] = ..., slots: _Optional[int] = ..., inventory: _Optional[_Union[_common_pb2.NodeInventory, _Mapping]] = ..., display_name: _Optional[str] = ..., instance_token: _Optional[str] = ..., join_token: _Optional[str] = ...) -> None: ...
 
 class Registered(_message.Message):
     __slots__ = ("node_id", "heartbeat_interval_seconds")

@@ -26,7 +26,7 @@ from tokenplace.relay.v1 import common_pb2 as tokenplace_dot_relay_dot_v1_dot_co
 from tokenplace.relay.v1 import node_pb2 as tokenplace_dot_relay_dot_v1_dot_node__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tokenplace/relay/v1/polling.proto\x12\x13tokenplace.relay.v1\x1a tokenplace/relay/v1/common.proto\x1a\x1etokenplace/relay/v1/node.proto\"\xd0\x01\n\x1aRegisterPollingNodeRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12.\n\x06models\x18\x02 \x03(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\r\n\x05slots\x18\x03 \x01(\r\x12\x35\n\tinventory\x18\x04 \x01(\x0b\x32\".tokenplace.relay.v1.NodeInventory\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\x12\x12\n\ncredential\x18\x06 \x01(\t\"\x9a\x01\n\x1bRegisterPollingNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x38\n\x11sealed_credential\x18\x02 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12\x15\n\rlease_seconds\x18\x03 \x01(\r\x12\x19\n\x11poll_wait_seconds\x18\x04 \x01(\r\"F\n\x1cUnregisterPollingNodeRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\"0\n\x1dUnregisterPollingNodeResponse\x12\x0f\n\x07removed\x18\x01 \x01(\x08\"d\n\x0ePollJobRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\x12\x19\n\x0cwait_seconds\x18\x03 \x01(\rH\x00\x88\x01\x01\x42\x0f\n\r_wait_seconds\"j\n\x0fPollJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.tokenplace.relay.v1.Job\x12\x19\n\x11\x63\x61ncelled_job_ids\x18\x02 \x03(\t\x12\x15\n\rlease_seconds\x18\x03 \x01(\r\"p\n\x16SubmitJobResultRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\x12.\n\x06result\x18\x03 \x01(\x0b\x32\x1e.tokenplace.relay.v1.JobResult\"+\n\x17SubmitJobResultResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x32\xd2\x03\n\x12PollingNodeService\x12x\n\x13RegisterPollingNode\x12/.tokenplace.relay.v1.RegisterPollingNodeRequest\x1a\x30.tokenplace.relay.v1.RegisterPollingNodeResponse\x12~\n\x15UnregisterPollingNode\x12\x31.tokenplace.relay.v1.UnregisterPollingNodeRequest\x1a\x32.tokenplace.relay.v1.UnregisterPollingNodeResponse\x12T\n\x07PollJob\x12#.tokenplace.relay.v1.PollJobRequest\x1a$.tokenplace.relay.v1.PollJobResponse\x12l\n\x0fSubmitJobResult\x12+.tokenplace.relay.v1.SubmitJobResultRequest\x1a,.tokenplace.relay.v1.SubmitJobResultResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tokenplace/relay/v1/polling.proto\x12\x13tokenplace.relay.v1\x1a tokenplace/relay/v1/common.proto\x1a\x1etokenplace/relay/v1/node.proto\"\xe4\x01\n\x1aRegisterPollingNodeRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12.\n\x06models\x18\x02 \x03(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\r\n\x05slots\x18\x03 \x01(\r\x12\x35\n\tinventory\x18\x04 \x01(\x0b\x32\".tokenplace.relay.v1.NodeInventory\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\x12\x12\n\ncredential\x18\x06 \x01(\t\x12\x12\n\njoin_token\x18\x07 \x01(\t\"\x9a\x01\n\x1bRegisterPollingNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x38\n\x11sealed_credential\x18\x02 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12\x15\n\rlease_seconds\x18\x03 \x01(\r\x12\x19\n\x11poll_wait_seconds\x18\x04 \x01(\r\"F\n\x1cUnregisterPollingNodeRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\"0\n\x1dUnregisterPollingNodeResponse\x12\x0f\n\x07removed\x18\x01 \x01(\x08\"d\n\x0ePollJobRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\x12\x19\n\x0cwait_seconds\x18\x03 \x01(\rH\x00\x88\x01\x01\x42\x0f\n\r_wait_seconds\"j\n\x0fPollJobResponse\x12%\n\x03job\x18\x01 \x01(\x0b\x32\x18.tokenplace.relay.v1.Job\x12\x19\n\x11\x63\x61ncelled_job_ids\x18\x02 \x03(\t\x12\x15\n\rlease_seconds\x18\x03 \x01(\r\"p\n\x16SubmitJobResultRequest\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\x12.\n\x06result\x18\x03 \x01(\x0b\x32\x1e.tokenplace.relay.v1.JobResult\"+\n\x17SubmitJobResultResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x32\xd2\x03\n\x12PollingNodeService\x12x\n\x13RegisterPollingNode\x12/.tokenplace.relay.v1.RegisterPollingNodeRequest\x1a\x30.tokenplace.relay.v1.RegisterPollingNodeResponse\x12~\n\x15UnregisterPollingNode\x12\x31.tokenplace.relay.v1.UnregisterPollingNodeRequest\x1a\x32.tokenplace.relay.v1.UnregisterPollingNodeResponse\x12T\n\x07PollJob\x12#.tokenplace.relay.v1.PollJobRequest\x1a$.tokenplace.relay.v1.PollJobResponse\x12l\n\x0fSubmitJobResult\x12+.tokenplace.relay.v1.SubmitJobResultRequest\x1a,.tokenplace.relay.v1.SubmitJobResultResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,21 +34,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tokenplace.relay.v1.polling
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REGISTERPOLLINGNODEREQUEST']._serialized_start=125
-  _globals['_REGISTERPOLLINGNODEREQUEST']._serialized_end=333
-  _globals['_REGISTERPOLLINGNODERESPONSE']._serialized_start=336
-  _globals['_REGISTERPOLLINGNODERESPONSE']._serialized_end=490
-  _globals['_UNREGISTERPOLLINGNODEREQUEST']._serialized_start=492
-  _globals['_UNREGISTERPOLLINGNODEREQUEST']._serialized_end=562
-  _globals['_UNREGISTERPOLLINGNODERESPONSE']._serialized_start=564
-  _globals['_UNREGISTERPOLLINGNODERESPONSE']._serialized_end=612
-  _globals['_POLLJOBREQUEST']._serialized_start=614
-  _globals['_POLLJOBREQUEST']._serialized_end=714
-  _globals['_POLLJOBRESPONSE']._serialized_start=716
-  _globals['_POLLJOBRESPONSE']._serialized_end=822
-  _globals['_SUBMITJOBRESULTREQUEST']._serialized_start=824
-  _globals['_SUBMITJOBRESULTREQUEST']._serialized_end=936
-  _globals['_SUBMITJOBRESULTRESPONSE']._serialized_start=938
-  _globals['_SUBMITJOBRESULTRESPONSE']._serialized_end=981
-  _globals['_POLLINGNODESERVICE']._serialized_start=984
-  _globals['_POLLINGNODESERVICE']._serialized_end=1450
+  _globals['_REGISTERPOLLINGNODEREQUEST']._serialized_end=353
+  _globals['_REGISTERPOLLINGNODERESPONSE']._serialized_start=356
+  _globals['_REGISTERPOLLINGNODERESPONSE']._serialized_end=510
+  _globals['_UNREGISTERPOLLINGNODEREQUEST']._serialized_start=512
+  _globals['_UNREGISTERPOLLINGNODEREQUEST']._serialized_end=582
+  _globals['_UNREGISTERPOLLINGNODERESPONSE']._serialized_start=584
+  _globals['_UNREGISTERPOLLINGNODERESPONSE']._serialized_end=632
+  _globals['_POLLJOBREQUEST']._serialized_start=634
+  _globals['_POLLJOBREQUEST']._serialized_end=734
+  _globals['_POLLJOBRESPONSE']._serialized_start=736
+  _globals['_POLLJOBRESPONSE']._serialized_end=842
+  _globals['_SUBMITJOBRESULTREQUEST']._serialized_start=844
+  _globals['_SUBMITJOBRESULTREQUEST']._serialized_end=956
+  _globals['_SUBMITJOBRESULTRESPONSE']._serialized_start=958
+  _globals['_SUBMITJOBRESULTRESPONSE']._serialized_end=1001
+  _globals['_POLLINGNODESERVICE']._serialized_start=1004
+  _globals['_POLLINGNODESERVICE']._serialized_end=1470
 # @@protoc_insertion_point(module_scope)

@@ -9,20 +9,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RegisterPollingNodeRequest(_message.Message):
-    __slots__ = ("public_key", "models", "slots", "inventory", "display_name", "credential")
+    __slots__ = ("public_key", "models", "slots", "inventory", "display_name", "credential", "join_token")
     PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
     SLOTS_FIELD_NUMBER: _ClassVar[int]
     INVENTORY_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    JOIN_TOKEN_FIELD_NUMBER: _ClassVar[int]
     public_key: str
     models: _containers.RepeatedCompositeFieldContainer[_common_pb2.ModelCard]
     slots: int
     inventory: _common_pb2.NodeInventory
     display_name: str
     credential: str
-    def __init__(self, public_key: _Optional[str] = ..., models: _Optional[_Iterable[_Union[_common_pb2.ModelCard, _Mapping]]] = ..., slots: _Optional[int] = ..., inventory: _Optional[_Union[_common_pb2.NodeInventory, _Mapping]] = ..., display_name: _Optional[str] = ..., credential: _Optional[str] = ...) -> None: ...
+    join_token: str
+    def __init__(self, public_key: _Optional[str] = ..., models: _Optional[_Iterable[_Union[_common_pb2.ModelCard, _Mapping]]] = ..., slots: _Optional[int] = ..., inventory: _Optional[_Union[_common_pb2.NodeInventory, _Mapping]] = ..., display_name: _Optional[str] = ..., credential: _Optional[str] = ..., join_token: _Optional[str] = ...) -> None: ...
 
 class RegisterPollingNodeResponse(_message.Message):
     __slots__ = ("node_id", "sealed_credential", "lease_seconds", "poll_wait_seconds")
