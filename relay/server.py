@@ -16,6 +16,7 @@ from relay.billing import Billing
 from relay.community import Community
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
+from relay.events import EventBus
 from relay.instances import Instances
 from relay.inventory import Inventory
 from relay.limits import Limits, LimitSettings
@@ -77,6 +78,8 @@ class RelayServer:
 
     def __init__(self, settings: RelaySettings) -> None:
         self.settings = settings
+        # Monitoring: domain code publishes, the MonitoringService and metrics listen.
+        self.events = EventBus()
         self.registry = Registry(settings.node_timeout_seconds)
         self.dispatcher = Dispatcher(self.registry, settings.default_job_timeout_seconds)
         self.polling = PollingNodes(
