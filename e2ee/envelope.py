@@ -25,7 +25,7 @@ from e2ee.keys import load_public_key
 AES_KEY_BYTES = 32
 IV_BYTES = 12
 TAG_BYTES = 16
-_OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 
 
 class DecryptionError(ValueError):
@@ -66,26 +66,41 @@ def seal(plaintext: bytes, public_key: str | rsa.RSAPublicKey) -> Envelope:
     iv = os.urandom(IV_BYTES)
     return Envelope(
         ciphertext=AESGCM(aes_key).encrypt(iv, plaintext, None),
-        cipherkey=key.encrypt(aes_key, _OAEP),
+        cipherkey=key.encrypt(aes_key, OAEP),
         iv=iv,
     )
 
 
 def open_sealed(envelope: Envelope, private_key: rsa.RSAPrivateKey) -> bytes:
-    if len(envelope.iv) != IV_BYTES:
-        raise DecryptionError(f"iv must be {IV_BYTES} bytes")
-    if len(envelope.ciphertext) < TAG_BYTES:
-        raise DecryptionError("ciphertext is shorter than the GCM tag")
+    return decrypt_payload(AESGCM(unwrap_key(envelope, private_key)), envelope)
+
+
+def unwrap_key(envelope: Envelope, private_key: rsa.RSAPrivateKey) -> bytes:
+    """The AES key in `envelope.cipherkey` (one RSA-OAEP private-key operation)."""
+    _check_sizes(envelope)
     try:
-        aes_key = private_key.decrypt(envelope.cipherkey, _OAEP)
+        aes_key = private_key.decrypt(envelope.cipherkey, OAEP)
     except ValueError as exc:
         raise DecryptionError("cipherkey was not encrypted to this key") from exc
     if len(aes_key) != AES_KEY_BYTES:
         raise DecryptionError("cipherkey does not hold a 256-bit AES key")
+    return aes_key
+
+
+def decrypt_payload(aead: AESGCM, envelope: Envelope) -> bytes:
+    """Authenticate and decrypt `envelope.ciphertext` with an unwrapped key."""
+    _check_sizes(envelope)
     try:
-        return AESGCM(aes_key).decrypt(envelope.iv, envelope.ciphertext, None)
+        return aead.decrypt(envelope.iv, envelope.ciphertext, None)
     except InvalidTag as exc:
         raise DecryptionError("ciphertext failed authentication") from exc
+
+
+def _check_sizes(envelope: Envelope) -> None:
+    if len(envelope.iv) != IV_BYTES:
+        raise DecryptionError(f"iv must be {IV_BYTES} bytes")
+    if len(envelope.ciphertext) < TAG_BYTES:
+        raise DecryptionError("ciphertext is shorter than the GCM tag")
 
 
 def seal_json(value: Any, public_key: str | rsa.RSAPublicKey) -> Envelope:

@@ -12,8 +12,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import DecryptionError, Envelope, open_json, public_key_b64, seal_json
+from e2ee import DecryptionError, Envelope, public_key_b64
 from e2ee.payload import InnerRequest, InnerResponse, JobRequest
+from e2ee.session import Opener, Sealer
 from gateway.caller import Caller, reservation_estimate, sealed_estimate
 from gateway.config import GatewaySettings
 from gateway.errors import APIError
@@ -32,12 +33,16 @@ class CompletionService:
         self.private_key = private_key
         self.public_key = public_key_b64(private_key)
         self.settings = settings
+        # Per-node AES sessions both ways: no RSA private-key operation per request.
+        self.sealer = Sealer()
+        self.opener = Opener(private_key)
         # model -> the node the relay suggested for the next request (used once).
         self._hints: dict[str, SelectedNode] = {}
 
     def rotate_key(self, private_key: rsa.RSAPrivateKey) -> None:
         self.private_key = private_key
         self.public_key = public_key_b64(private_key)
+        self.opener = Opener(private_key)
 
     async def complete(self, request: JobRequest, caller: Caller) -> dict[str, Any]:
         """Run `request` on some node; returns the node's OpenAI-shaped response."""
@@ -94,7 +99,7 @@ class CompletionService:
         inner = InnerRequest(
             request_id=request_id, client_public_key=self.public_key, request=request
         )
-        sealed = seal_json(inner.model_dump(exclude_none=True), node.public_key)
+        sealed = self.sealer.seal_json(inner.model_dump(exclude_none=True), node.public_key)
         dispatched = await self.relay.dispatch(
             node.node_id,
             request.model,
@@ -105,7 +110,7 @@ class CompletionService:
             metadata=metadata,
         )
         try:
-            reply = InnerResponse.model_validate(open_json(dispatched.response, self.private_key))
+            reply = InnerResponse.model_validate(self.opener.open_json(dispatched.response))
         except (DecryptionError, ValueError):
             raise APIError(
                 502,

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from e2ee import DecryptionError, Envelope, InvalidPublicKey, load_public_key, open_sealed, seal
+from e2ee import DecryptionError, Envelope, InvalidPublicKey, load_public_key, seal
 from gateway.completions import CompletionService
 from gateway.errors import APIError
 from gateway.schemas import ChatMessageIn, EncryptedPayload, EncryptedResponse, SealedData
@@ -49,7 +49,7 @@ def open_field(service: CompletionService, payload: Any, param: str) -> Any:
     """Decrypt an encrypted request field with the gateway's key; returns its JSON value."""
     envelope = envelope_field(payload, param)
     try:
-        return json.loads(open_sealed(envelope, service.private_key))
+        return json.loads(service.opener.open(envelope))
     except (DecryptionError, ValueError):
         raise APIError(
             400,

@@ -11,7 +11,7 @@ import secrets
 import uuid
 from typing import Any
 
-from e2ee import DecryptionError, open_json, seal_json
+from e2ee import DecryptionError
 from e2ee.payload import InnerRequest, InnerResponse, JobRequest
 from gateway.caller import Caller, reservation_estimate
 from gateway.completions import CompletionService
@@ -32,7 +32,7 @@ class AsyncJobs:
         inner = InnerRequest(
             request_id=job_id, client_public_key=service.public_key, request=request
         )
-        envelope = seal_json(inner.model_dump(exclude_none=True), node.public_key)
+        envelope = service.sealer.seal_json(inner.model_dump(exclude_none=True), node.public_key)
         state = await self.sealed.submit(
             node.public_key,
             service.public_key,
@@ -59,7 +59,7 @@ class AsyncJobs:
 
     def _open(self, job_id: str, envelope: Any) -> dict[str, Any]:
         try:
-            reply = InnerResponse.model_validate(open_json(envelope, self.completions.private_key))
+            reply = InnerResponse.model_validate(self.completions.opener.open_json(envelope))
         except (DecryptionError, ValueError):
             raise APIError(
                 502, "the job's answer could not be opened by this gateway", "upstream_error"

@@ -16,8 +16,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
-from e2ee import DecryptionError, Envelope, open_json, same_public_key, seal_json
+from e2ee import DecryptionError, Envelope, same_public_key
 from e2ee.payload import InnerError, InnerRequest, InnerResponse, JobRequest
+from e2ee.session import Opener, Sealer
 from node.engines.base import (
     ContextTooLong,
     Engine,
@@ -60,6 +61,9 @@ class JobRunner:
     def __init__(self, engine: Engine, private_key: rsa.RSAPrivateKey) -> None:
         self.engine = engine
         self.private_key = private_key
+        # Senders that keep an AES session (gateways do) cost no RSA operation per job.
+        self.opener = Opener(private_key)
+        self.sealer = Sealer()
 
     def run(self, ticket: JobTicket, cancelled: threading.Event) -> JobReply:
         try:
@@ -83,7 +87,7 @@ class JobRunner:
 
     def _open(self, ticket: JobTicket) -> InnerRequest:
         try:
-            inner = InnerRequest.model_validate(open_json(ticket.envelope, self.private_key))
+            inner = InnerRequest.model_validate(self.opener.open_json(ticket.envelope))
         except DecryptionError as exc:
             raise _Refused(Failure.BAD_ENVELOPE, str(exc)) from exc
         except ValidationError as exc:
@@ -119,7 +123,9 @@ class JobRunner:
     def _seal(
         self, ticket: JobTicket, reply: InnerResponse, generation: Generation | None = None
     ) -> JobReply:
-        sealed = seal_json(reply.model_dump(exclude_none=True), ticket.client_public_key)
+        sealed = self.sealer.seal_json(
+            reply.model_dump(exclude_none=True), ticket.client_public_key
+        )
         return JobReply(
             ticket.job_id,
             sealed=sealed,
