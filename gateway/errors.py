@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -50,6 +51,8 @@ RELAY_REASONS: dict[str, tuple[int, str]] = {
     "cancel_proof_invalid": (403, "cancel_proof_invalid"),
     "request_already_finished": (409, "request_already_finished"),
     "node_credential_invalid": (401, "node_credential_invalid"),
+    "join_token_invalid": (401, "join_token_invalid"),
+    "join_token_not_configured": (404, "join_token_not_configured"),
     "node_already_connected": (409, "node_already_connected"),
     "instance_not_found": (404, "instance_not_found"),
     "processing_unit_not_found": (404, "processing_unit_not_found"),
@@ -126,14 +129,22 @@ def relay_reason(error: grpc.aio.AioRpcError) -> str | None:
 
 def from_rpc_error(error: grpc.aio.AioRpcError) -> APIError:
     info = relay_error_info(error)
-    if info is not None and info.reason in RELAY_REASONS:
-        status, code = RELAY_REASONS[info.reason]
+    reason, metadata = (info.reason, dict(info.metadata)) if info is not None else ("", {})
+    return relay_api_error(error.code(), error.details() or "", reason, metadata)
+
+
+def relay_api_error(
+    grpc_code: grpc.StatusCode, details: str, reason: str, metadata: Mapping[str, str]
+) -> APIError:
+    """The HTTP error for a failed relay call: its ErrorInfo reason first, else its code."""
+    if reason in RELAY_REASONS:
+        status, code = RELAY_REASONS[reason]
         param = "model" if code == "model_not_found" else None
-        api_error = APIError(status, error.details() or code, code, param)
-        if info.metadata.get("retry_after", "").isdigit():
-            api_error.retry_after = int(info.metadata["retry_after"])
+        api_error = APIError(status, details or code, code, param)
+        if metadata.get("retry_after", "").isdigit():
+            api_error.retry_after = int(metadata["retry_after"])
         return api_error
-    status, code = GRPC_CODES.get(error.code(), (502, "upstream_error"))
+    status, code = GRPC_CODES.get(grpc_code, (502, "upstream_error"))
     if code == "rate_limit_unavailable":
         return APIError(
             status,
@@ -141,7 +152,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> APIError:
             "try again shortly",
             code,
         )
-    return APIError(status, error.details() or code, code)
+    return APIError(status, details or code, code)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import grpc
 
 from e2ee import Envelope
+from gateway.dispatch_stream import DispatchStream
 from gateway.errors import from_rpc_error
 from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
@@ -62,6 +63,8 @@ class RelayClient:
             ],
         )
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+        # Dispatch goes over one multiplexed stream (see gateway/dispatch_stream.py).
+        self._dispatches = DispatchStream(self._channel)
 
     @property
     def channel(self) -> grpc.aio.Channel:
@@ -69,6 +72,7 @@ class RelayClient:
         return self._channel
 
     async def close(self) -> None:
+        await self._dispatches.close()
         await self._channel.close()
 
     async def list_models(self) -> list[CatalogModel]:
@@ -118,7 +122,7 @@ class RelayClient:
                 iv=envelope.iv,
             ),
         )
-        reply = await call(self._stub.Dispatch, request, timeout=timeout_seconds, metadata=metadata)
+        reply = await self._dispatches.dispatch(request, timeout_seconds, metadata)
         sealed = reply.response
         return Dispatched(
             node_id=reply.node_id,

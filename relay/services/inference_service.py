@@ -1,6 +1,8 @@
-"""InferenceService: the gateways' unary API onto the registry and dispatcher."""
+"""InferenceService: the gateways' API onto the registry and dispatcher."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import grpc
 
@@ -10,6 +12,7 @@ from relay.errors import RelayError
 from relay.metered import MeteredDispatch
 from relay.registry import Registry
 from relay.services import convert
+from relay.services.dispatch_stream import DispatchStreamSession
 from relay.services.status import translate_errors
 from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
 
@@ -49,7 +52,19 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def Dispatch(
         self, request: inference_pb2.DispatchRequest, context: grpc.aio.ServicerContext
     ) -> inference_pb2.DispatchResponse:
-        caller = caller_from_metadata(context.invocation_metadata(), self.default_reserve)
+        return await self.dispatch(request, context.invocation_metadata(), context.time_remaining())
+
+    async def DispatchStream(self, request_iterator, context: grpc.aio.ServicerContext) -> None:
+        await DispatchStreamSession(self.dispatch).serve(context)
+
+    async def dispatch(
+        self,
+        request: inference_pb2.DispatchRequest,
+        metadata: Iterable[tuple[str, str]] | None,
+        time_remaining: float | None,
+    ) -> inference_pb2.DispatchResponse:
+        """One dispatch, unary or streamed: admit, run on a node, answer with a hint."""
+        caller = caller_from_metadata(metadata, self.default_reserve)
         sealed = convert.sealed_from_pb(request.envelope)
         ticket = await self.metered.admit(caller, sealed.request_id)
         node_id = request.node_id
@@ -59,9 +74,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             except RelayError as error:
                 await ticket.release(request.model, "", error.reason)
                 raise
-        outcome = await self.metered.run(
-            ticket, node_id, request.model, sealed, context.time_remaining()
-        )
+        outcome = await self.metered.run(ticket, node_id, request.model, sealed, time_remaining)
         reply = inference_pb2.DispatchResponse(
             response=convert.sealed_to_pb(outcome.response),
             usage={

@@ -22,36 +22,53 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from tokenplace.relay.v1 import common_pb2 as tokenplace_dot_relay_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tokenplace/relay/v1/inference.proto\x12\x13tokenplace.relay.v1\x1a tokenplace/relay/v1/common.proto\"\x13\n\x11ListModelsRequest\"c\n\x0bServedModel\x12,\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\x12\n\nnode_count\x18\x02 \x01(\r\x12\x12\n\nfree_slots\x18\x03 \x01(\r\"F\n\x12ListModelsResponse\x12\x30\n\x06models\x18\x01 \x03(\x0b\x32 .tokenplace.relay.v1.ServedModel\"<\n\x11SelectNodeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x10\x65xclude_node_ids\x18\x02 \x03(\t\"9\n\x12SelectNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"2\n\x0bNodeAddress\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"}\n\x0f\x44ispatchRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12/\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12\x19\n\x11server_public_key\x18\x04 \x01(\t\"\xb4\x01\n\x10\x44ispatchResponse\x12/\n\x08response\x18\x01 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12)\n\x05usage\x18\x02 \x01(\x0b\x32\x1a.tokenplace.relay.v1.Usage\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x33\n\tnext_node\x18\x04 \x01(\x0b\x32 .tokenplace.relay.v1.NodeAddress\">\n\rCancelRequest\x12\x19\n\x11\x63lient_public_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x0e\x43\x61ncelResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\x32\xfc\x02\n\x10InferenceService\x12]\n\nListModels\x12&.tokenplace.relay.v1.ListModelsRequest\x1a\'.tokenplace.relay.v1.ListModelsResponse\x12]\n\nSelectNode\x12&.tokenplace.relay.v1.SelectNodeRequest\x1a\'.tokenplace.relay.v1.SelectNodeResponse\x12W\n\x08\x44ispatch\x12$.tokenplace.relay.v1.DispatchRequest\x1a%.tokenplace.relay.v1.DispatchResponse\x12Q\n\x06\x43\x61ncel\x12\".tokenplace.relay.v1.CancelRequest\x1a#.tokenplace.relay.v1.CancelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tokenplace/relay/v1/inference.proto\x12\x13tokenplace.relay.v1\x1a\x1egoogle/protobuf/duration.proto\x1a tokenplace/relay/v1/common.proto\"\x13\n\x11ListModelsRequest\"c\n\x0bServedModel\x12,\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\x12\n\nnode_count\x18\x02 \x01(\r\x12\x12\n\nfree_slots\x18\x03 \x01(\r\"F\n\x12ListModelsResponse\x12\x30\n\x06models\x18\x01 \x03(\x0b\x32 .tokenplace.relay.v1.ServedModel\"<\n\x11SelectNodeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x10\x65xclude_node_ids\x18\x02 \x03(\t\"9\n\x12SelectNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"2\n\x0bNodeAddress\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"}\n\x0f\x44ispatchRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12/\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12\x19\n\x11server_public_key\x18\x04 \x01(\t\"\xb4\x01\n\x10\x44ispatchResponse\x12/\n\x08response\x18\x01 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12)\n\x05usage\x18\x02 \x01(\x0b\x32\x1a.tokenplace.relay.v1.Usage\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12\x33\n\tnext_node\x18\x04 \x01(\x0b\x32 .tokenplace.relay.v1.NodeAddress\">\n\rCancelRequest\x12\x19\n\x11\x63lient_public_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x0e\x43\x61ncelResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\"\xa4\x01\n\x15\x44ispatchStreamRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x39\n\x08\x64ispatch\x18\x02 \x01(\x0b\x32%.tokenplace.relay.v1.StreamedDispatchH\x00\x12\x35\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32#.tokenplace.relay.v1.StreamedCancelH\x00\x42\x08\n\x06\x61\x63tion\"\xab\x01\n\x10StreamedDispatch\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32$.tokenplace.relay.v1.DispatchRequest\x12*\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x34\n\x08metadata\x18\x03 \x03(\x0b\x32\".tokenplace.relay.v1.MetadataEntry\"+\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\x10\n\x0eStreamedCancel\"\xa0\x01\n\x16\x44ispatchStreamResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x39\n\x08response\x18\x02 \x01(\x0b\x32%.tokenplace.relay.v1.DispatchResponseH\x00\x12/\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1e.tokenplace.relay.v1.CallErrorH\x00\x42\t\n\x07outcome\"\xab\x01\n\tCallError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12>\n\x08metadata\x18\x04 \x03(\x0b\x32,.tokenplace.relay.v1.CallError.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xeb\x03\n\x10InferenceService\x12]\n\nListModels\x12&.tokenplace.relay.v1.ListModelsRequest\x1a\'.tokenplace.relay.v1.ListModelsResponse\x12]\n\nSelectNode\x12&.tokenplace.relay.v1.SelectNodeRequest\x1a\'.tokenplace.relay.v1.SelectNodeResponse\x12W\n\x08\x44ispatch\x12$.tokenplace.relay.v1.DispatchRequest\x1a%.tokenplace.relay.v1.DispatchResponse\x12m\n\x0e\x44ispatchStream\x12*.tokenplace.relay.v1.DispatchStreamRequest\x1a+.tokenplace.relay.v1.DispatchStreamResponse(\x01\x30\x01\x12Q\n\x06\x43\x61ncel\x12\".tokenplace.relay.v1.CancelRequest\x1a#.tokenplace.relay.v1.CancelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tokenplace.relay.v1.inference_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTMODELSREQUEST']._serialized_start=94
-  _globals['_LISTMODELSREQUEST']._serialized_end=113
-  _globals['_SERVEDMODEL']._serialized_start=115
-  _globals['_SERVEDMODEL']._serialized_end=214
-  _globals['_LISTMODELSRESPONSE']._serialized_start=216
-  _globals['_LISTMODELSRESPONSE']._serialized_end=286
-  _globals['_SELECTNODEREQUEST']._serialized_start=288
-  _globals['_SELECTNODEREQUEST']._serialized_end=348
-  _globals['_SELECTNODERESPONSE']._serialized_start=350
-  _globals['_SELECTNODERESPONSE']._serialized_end=407
-  _globals['_NODEADDRESS']._serialized_start=409
-  _globals['_NODEADDRESS']._serialized_end=459
-  _globals['_DISPATCHREQUEST']._serialized_start=461
-  _globals['_DISPATCHREQUEST']._serialized_end=586
-  _globals['_DISPATCHRESPONSE']._serialized_start=589
-  _globals['_DISPATCHRESPONSE']._serialized_end=769
-  _globals['_CANCELREQUEST']._serialized_start=771
-  _globals['_CANCELREQUEST']._serialized_end=833
-  _globals['_CANCELRESPONSE']._serialized_start=835
-  _globals['_CANCELRESPONSE']._serialized_end=870
-  _globals['_INFERENCESERVICE']._serialized_start=873
-  _globals['_INFERENCESERVICE']._serialized_end=1253
+  _globals['_CALLERROR_METADATAENTRY']._loaded_options = None
+  _globals['_CALLERROR_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_LISTMODELSREQUEST']._serialized_start=126
+  _globals['_LISTMODELSREQUEST']._serialized_end=145
+  _globals['_SERVEDMODEL']._serialized_start=147
+  _globals['_SERVEDMODEL']._serialized_end=246
+  _globals['_LISTMODELSRESPONSE']._serialized_start=248
+  _globals['_LISTMODELSRESPONSE']._serialized_end=318
+  _globals['_SELECTNODEREQUEST']._serialized_start=320
+  _globals['_SELECTNODEREQUEST']._serialized_end=380
+  _globals['_SELECTNODERESPONSE']._serialized_start=382
+  _globals['_SELECTNODERESPONSE']._serialized_end=439
+  _globals['_NODEADDRESS']._serialized_start=441
+  _globals['_NODEADDRESS']._serialized_end=491
+  _globals['_DISPATCHREQUEST']._serialized_start=493
+  _globals['_DISPATCHREQUEST']._serialized_end=618
+  _globals['_DISPATCHRESPONSE']._serialized_start=621
+  _globals['_DISPATCHRESPONSE']._serialized_end=801
+  _globals['_CANCELREQUEST']._serialized_start=803
+  _globals['_CANCELREQUEST']._serialized_end=865
+  _globals['_CANCELRESPONSE']._serialized_start=867
+  _globals['_CANCELRESPONSE']._serialized_end=902
+  _globals['_DISPATCHSTREAMREQUEST']._serialized_start=905
+  _globals['_DISPATCHSTREAMREQUEST']._serialized_end=1069
+  _globals['_STREAMEDDISPATCH']._serialized_start=1072
+  _globals['_STREAMEDDISPATCH']._serialized_end=1243
+  _globals['_METADATAENTRY']._serialized_start=1245
+  _globals['_METADATAENTRY']._serialized_end=1288
+  _globals['_STREAMEDCANCEL']._serialized_start=1290
+  _globals['_STREAMEDCANCEL']._serialized_end=1306
+  _globals['_DISPATCHSTREAMRESPONSE']._serialized_start=1309
+  _globals['_DISPATCHSTREAMRESPONSE']._serialized_end=1469
+  _globals['_CALLERROR']._serialized_start=1472
+  _globals['_CALLERROR']._serialized_end=1643
+  _globals['_CALLERROR_METADATAENTRY']._serialized_start=1596
+  _globals['_CALLERROR_METADATAENTRY']._serialized_end=1643
+  _globals['_INFERENCESERVICE']._serialized_start=1646
+  _globals['_INFERENCESERVICE']._serialized_end=2137
 # @@protoc_insertion_point(module_scope)

@@ -51,6 +51,11 @@ class InferenceServiceStub:
                 request_serializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchRequest.SerializeToString,
                 response_deserializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchResponse.FromString,
                 _registered_method=True)
+        self.DispatchStream = channel.stream_stream(
+                '/tokenplace.relay.v1.InferenceService/DispatchStream',
+                request_serializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchStreamRequest.SerializeToString,
+                response_deserializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchStreamResponse.FromString,
+                _registered_method=True)
         self.Cancel = channel.unary_unary(
                 '/tokenplace.relay.v1.InferenceService/Cancel',
                 request_serializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.CancelRequest.SerializeToString,
@@ -85,6 +90,17 @@ class InferenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DispatchStream(self, request_iterator, context):
+        """Many Dispatch calls multiplexed over one long-lived stream per gateway:
+        a stream message costs far less than a unary call (no per-call HTTP/2
+        stream set-up and teardown), which is most of what the network adds to a
+        short request. Each call carries its own id, timeout and caller metadata,
+        and is answered once, in any order; a cancel message cancels the job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Cancel(self, request, context):
         """Cancels a dispatched job by its routing ids.
         """
@@ -109,6 +125,11 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.Dispatch,
                     request_deserializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchRequest.FromString,
                     response_serializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchResponse.SerializeToString,
+            ),
+            'DispatchStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.DispatchStream,
+                    request_deserializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchStreamRequest.FromString,
+                    response_serializer=tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchStreamResponse.SerializeToString,
             ),
             'Cancel': grpc.unary_unary_rpc_method_handler(
                     servicer.Cancel,
@@ -199,6 +220,33 @@ class InferenceService:
             '/tokenplace.relay.v1.InferenceService/Dispatch',
             tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchRequest.SerializeToString,
             tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DispatchStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/tokenplace.relay.v1.InferenceService/DispatchStream',
+            tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchStreamRequest.SerializeToString,
+            tokenplace_dot_relay_dot_v1_dot_inference__pb2.DispatchStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

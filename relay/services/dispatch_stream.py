@@ -1,0 +1,112 @@
+"""InferenceService.DispatchStream: many Dispatch calls over one gateway stream.
+
+Each `dispatch` message runs as its own task with the same domain code as a unary
+Dispatch, under the call's own timeout; answers go back in completion order through
+one writer. A `cancel` message (or the stream ending) cancels the call's task, which
+cancels its job on the node exactly as a cancelled unary call does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+import grpc
+
+from relay.errors import RelayError
+from tokenplace.relay.v1 import inference_pb2
+
+log = logging.getLogger(__name__)
+
+DispatchFn = Callable[
+    [inference_pb2.DispatchRequest, Iterable[tuple[str, str]], float | None],
+    Awaitable[inference_pb2.DispatchResponse],
+]
+# Calls one stream may have in flight; beyond this the call is refused (the gateway
+# opens no more than its own concurrency anyway).
+MAX_CALLS_IN_FLIGHT = 4096
+
+
+class DispatchStreamSession:
+    def __init__(self, dispatch: DispatchFn) -> None:
+        self._dispatch = dispatch
+        self._calls: dict[int, asyncio.Task[None]] = {}
+        self._outbound: asyncio.Queue[inference_pb2.DispatchStreamResponse] = asyncio.Queue()
+
+    async def serve(self, context: grpc.aio.ServicerContext) -> None:
+        writer = asyncio.create_task(self._write(context))
+        try:
+            await self._read(context)
+        finally:
+            for task in self._calls.values():
+                task.cancel()
+            writer.cancel()
+
+    async def _read(self, context: grpc.aio.ServicerContext) -> None:
+        while True:
+            message = await context.read()
+            if message is grpc.aio.EOF:
+                return
+            action = message.WhichOneof("action")
+            if action == "dispatch":
+                self._start(message.call_id, message.dispatch)
+            elif action == "cancel":
+                task = self._calls.get(message.call_id)
+                if task is not None:
+                    task.cancel()
+
+    def _start(self, call_id: int, streamed: inference_pb2.StreamedDispatch) -> None:
+        if call_id in self._calls or len(self._calls) >= MAX_CALLS_IN_FLIGHT:
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED
+            reason = "call id in use" if call_id in self._calls else "too many calls in flight"
+            self._reply_error(call_id, code, reason, "")
+            return
+        task = asyncio.create_task(self._run(call_id, streamed))
+        self._calls[call_id] = task
+        task.add_done_callback(lambda _: self._calls.pop(call_id, None))
+
+    async def _run(self, call_id: int, streamed: inference_pb2.StreamedDispatch) -> None:
+        timeout = (
+            streamed.timeout.ToTimedelta().total_seconds() if streamed.HasField("timeout") else None
+        )
+        metadata = [(entry.key, entry.value) for entry in streamed.metadata]
+        try:
+            async with asyncio.timeout(timeout):
+                reply = await self._dispatch(streamed.request, metadata, timeout)
+        except RelayError as error:
+            self._reply_error(
+                call_id, error.status_code, error.message, error.reason, error.metadata
+            )
+        except TimeoutError:
+            self._reply_error(
+                call_id, grpc.StatusCode.DEADLINE_EXCEEDED, "the call's timeout passed", ""
+            )
+        except asyncio.CancelledError:
+            return  # the caller cancelled it, or the stream ended: nobody is waiting
+        except Exception as error:  # one call must not end the stream
+            log.error("dispatch failed: %s", type(error).__name__, extra={"call_id": call_id})
+            self._reply_error(call_id, grpc.StatusCode.INTERNAL, "internal relay error", "")
+        else:
+            self._outbound.put_nowait(
+                inference_pb2.DispatchStreamResponse(call_id=call_id, response=reply)
+            )
+
+    def _reply_error(
+        self,
+        call_id: int,
+        code: grpc.StatusCode,
+        message: str,
+        reason: str,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        error = inference_pb2.CallError(
+            code=code.value[0], message=message, reason=reason, metadata=metadata or {}
+        )
+        self._outbound.put_nowait(
+            inference_pb2.DispatchStreamResponse(call_id=call_id, error=error)
+        )
+
+    async def _write(self, context: grpc.aio.ServicerContext) -> None:
+        while True:
+            await context.write(await self._outbound.get())
