@@ -127,6 +127,9 @@ class NodeAgent:
                 if self.settings.instance_token
                 else ""
             ),
+            join_token=(
+                self.settings.join_token.get_secret_value() if self.settings.join_token else ""
+            ),
         )
 
     async def _receive(

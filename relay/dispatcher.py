@@ -20,6 +20,7 @@ from relay.errors import (
     NodeLost,
     RelayError,
 )
+from relay.events import EventBus, JobDispatched, JobFinished, JobOutcomeKind
 from relay.registry import CancelOrder, NodeSession, Registry, SealedJob
 from relay.watch import ChangeSignal
 
@@ -61,9 +62,15 @@ class JobRecord:
 
 
 class Dispatcher:
-    def __init__(self, registry: Registry, default_timeout_seconds: float) -> None:
+    """Every job sent to a node publishes one JobDispatched and, whatever ends it
+    (answer, node failure, node lost, cancel, deadline), exactly one JobFinished."""
+
+    def __init__(
+        self, registry: Registry, default_timeout_seconds: float, events: EventBus | None = None
+    ) -> None:
         self.registry = registry
         self.default_timeout_seconds = default_timeout_seconds
+        self.events = events or registry.events
         self._jobs: dict[str, JobRecord] = {}
         self._by_request: dict[tuple[str, str], str] = {}
         # Requests waiting for a slot, by routing ids; resolving one cancels the wait.
@@ -88,16 +95,18 @@ class Dispatcher:
         if model and model not in node.models:
             raise ModelNotFound(f"compute node {node_id} does not serve {model!r}")
         budget = self.default_timeout_seconds if timeout_seconds is None else timeout_seconds
-        deadline = time.monotonic() + budget
+        queued_since = time.monotonic()
+        deadline = queued_since + budget
         await self._acquire_slot(node, (sealed.client_public_key, sealed.request_id), budget)
-        job = self._start(node, model, sealed, deadline)
+        job = self._start(node, model, sealed, deadline, time.monotonic() - queued_since)
         try:
             return await asyncio.wait_for(asyncio.shield(job.result), deadline - time.monotonic())
         except TimeoutError:
-            self._abandon(job)
-            raise JobTimedOut(f"the compute node did not answer within {budget:.0f} s") from None
+            error = JobTimedOut(f"the compute node did not answer within {budget:.0f} s")
+            self._abandon(job, error)
+            raise error from None
         except asyncio.CancelledError:
-            self._abandon(job)
+            self._abandon(job, JobCancelled("the caller stopped waiting"))
             raise
 
     async def _acquire_slot(self, node: NodeSession, key: tuple[str, str], budget: float) -> None:
@@ -126,7 +135,9 @@ class Dispatcher:
             raise JobCancelled("the request was cancelled while it waited for a slot")
         raise JobTimedOut("timed out waiting for a free slot on the compute node")
 
-    def _start(self, node: NodeSession, model: str, sealed: Sealed, deadline: float) -> JobRecord:
+    def _start(
+        self, node: NodeSession, model: str, sealed: Sealed, deadline: float, queued_for: float
+    ) -> JobRecord:
         job = JobRecord(
             job_id=uuid.uuid4().hex,
             node=node,
@@ -152,12 +163,19 @@ class Dispatcher:
             )
         )
         log.info("job dispatched", extra={"job_id": job.job_id, "node_id": node.node_id})
+        self.events.publish(JobDispatched(job.job_id, node.node_id, model, queued_for))
         return job
 
-    def _abandon(self, job: JobRecord) -> None:
-        """The caller stopped waiting: tell the node to stop; its slot frees when it reports."""
+    def _abandon(self, job: JobRecord, why: RelayError) -> None:
+        """The caller stopped waiting: tell the node to stop; its slot frees when it reports.
+
+        `why` settles the job's outcome now, so a late answer cannot count as completed.
+        """
         if job.job_id not in self._jobs or job.abandoned:
             return
+        if not job.result.done():
+            job.result.set_exception(why)
+            job.result.exception()  # retrieved: nobody awaits an abandoned job
         job.abandoned = True
         job.node.send(CancelOrder(job.job_id))
         log.info("job cancelled", extra={"job_id": job.job_id, "node_id": job.node.node_id})
@@ -171,9 +189,7 @@ class Dispatcher:
         job = self._jobs.get(job_id) if job_id else None
         if job is None:
             return False
-        if not job.result.done():
-            job.result.set_exception(JobCancelled("the request was cancelled"))
-        self._abandon(job)
+        self._abandon(job, JobCancelled("the request was cancelled"))
         return True
 
     def job_for(self, client_public_key: str, request_id: str) -> JobRecord | None:
@@ -203,8 +219,8 @@ class Dispatcher:
                     request_id=job.request_id,
                 )
                 job.result.set_result(replace(outcome, response=routed))
-        self._finish(job)
         job.node.slot_pool.release()
+        self._finish(job)
 
     def on_node_lost(self, node: NodeSession) -> None:
         """Fail every job of a vanished node at once with a retryable error."""
@@ -214,7 +230,8 @@ class Dispatcher:
             self._finish(job)
 
     def _finish(self, job: JobRecord) -> None:
-        self._jobs.pop(job.job_id, None)
+        if self._jobs.pop(job.job_id, None) is None:
+            return
         if not self._jobs:
             self._idle.set()
         self.changes.notify()
@@ -223,6 +240,40 @@ class Dispatcher:
             del self._by_request[key]
         if job.result.done() and not job.result.cancelled():
             job.result.exception()  # mark retrieved: an abandoned job's error is expected
+        self._publish_finished(job)
+
+    def _publish_finished(self, job: JobRecord) -> None:
+        kind, usage = _outcome_of(job.result)
+        finished = JobFinished(
+            job_id=job.job_id,
+            node_id=job.node.node_id,
+            model=job.model,
+            outcome=kind,
+            duration_seconds=time.monotonic() - job.started,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+        )
+        self.events.publish(finished)
+
+
+_ERROR_OUTCOMES: tuple[tuple[type[RelayError], JobOutcomeKind], ...] = (
+    (JobCancelled, JobOutcomeKind.CANCELLED),
+    (JobTimedOut, JobOutcomeKind.DEADLINE_EXCEEDED),
+    (NodeLost, JobOutcomeKind.NODE_LOST),
+)
+
+
+def _outcome_of(result: asyncio.Future[JobOutcome]) -> tuple[JobOutcomeKind, JobOutcome | None]:
+    """How a finished job ended, and its usage if the node answered."""
+    if not result.done() or result.cancelled():
+        return JobOutcomeKind.CANCELLED, None
+    error = result.exception()
+    if error is None:
+        return JobOutcomeKind.COMPLETED, result.result()
+    for error_type, kind in _ERROR_OUTCOMES:
+        if isinstance(error, error_type):
+            return kind, None
+    return JobOutcomeKind.FAILED, None
 
 
 def _check_routing(sealed: Sealed) -> None:

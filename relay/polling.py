@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -21,6 +21,7 @@ import grpc
 from e2ee import Envelope, InvalidPublicKey, seal
 from relay.dispatcher import Dispatcher, JobOutcome
 from relay.errors import InvalidArgument, NodeNotFound, RelayError
+from relay.join_token import JoinGate
 from relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
 from relay.slots import SlotPool
 
@@ -45,6 +46,7 @@ class PollingRegistration:
     inventory: dict[str, Any]
     display_name: str
     peer: str
+    join_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +62,19 @@ class PollingNodes:
         dispatcher: Dispatcher,
         lease_seconds: int,
         max_queue_per_node: int,
+        join_gate: JoinGate | None = None,
     ) -> None:
         self.registry = registry
         self.dispatcher = dispatcher
         self.lease_seconds = lease_seconds
         self.max_queue_per_node = max_queue_per_node
+        self.join_gate = join_gate or JoinGate(None)
 
     def register(
         self, registration: PollingRegistration, credential: str
     ) -> tuple[NodeSession, Envelope | None]:
         """New registration -> (session, sealed credential); renewal -> (session, None)."""
+        self.join_gate.check(registration.join_token)
         _check_registration(registration)
         try:
             node_id = self.registry.node_id_for(registration.public_key)
@@ -83,7 +88,7 @@ class PollingNodes:
             existing.touch()
             return existing, None
         if existing is not None:
-            self.drop(existing)
+            self.drop(existing, "lease_expired")
         token = secrets.token_urlsafe(32)
         session = NodeSession(
             node_id=node_id,
@@ -111,7 +116,7 @@ class PollingNodes:
         return session
 
     def unregister(self, public_key: str, credential: str) -> bool:
-        self.drop(self.authenticate(public_key, credential))
+        self.drop(self.authenticate(public_key, credential), "disconnected")
         return True
 
     async def poll(self, session: NodeSession, wait_seconds: float) -> PollResult:
@@ -144,11 +149,11 @@ class PollingNodes:
             n for n in self.registry.all() if n.transport == "polling" and not self._is_live(n)
         ]
         for session in expired:
-            self.drop(session)
+            self.drop(session, "lease_expired")
         return expired
 
-    def drop(self, session: NodeSession) -> None:
-        self.registry.remove(session)
+    def drop(self, session: NodeSession, reason: str) -> None:
+        self.registry.remove(session, reason)
         self.dispatcher.on_node_lost(session)
 
     def _is_live(self, session: NodeSession) -> bool:

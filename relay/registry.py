@@ -14,8 +14,12 @@ from cryptography.hazmat.primitives import serialization
 
 from e2ee import InvalidPublicKey, load_public_key
 from relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
+from relay.events import EventBus, NodeJoined, NodeLeft, NodeOffline, NodeOnline
 from relay.slots import SlotPool
 from relay.watch import ChangeSignal
+
+# Silence timers fire this long after the window, so the check never lands just inside it.
+_TIMER_SLACK_SECONDS = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +86,18 @@ class NodeSession:
     # The account that earns credits for tokens this node serves (instance owner).
     owner_account_id: str | None = None
     instance_id: str | None = None
+    # Set once the online window lapsed without a message; cleared when heard from again.
+    silent: bool = False
+    # The registry's hook for a silent node speaking again (NodeOnline).
+    on_revived: Callable[[NodeSession], None] | None = field(default=None, repr=False)
 
     def touch(self) -> None:
         self.last_seen = time.monotonic()
         self.last_seen_wall = time.time()
+        if self.silent:
+            self.silent = False
+            if self.on_revived is not None:
+                self.on_revived(self)
 
     def send(self, message: Outbound) -> None:
         self.outbound.put_nowait(message)
@@ -95,9 +107,14 @@ class NodeSession:
 
 
 class Registry:
-    def __init__(self, node_timeout_seconds: float) -> None:
+    """Connected nodes by id. Publishes NodeJoined / NodeLeft, and NodeOffline / NodeOnline
+    from a per-node timer due when the node's online window would lapse."""
+
+    def __init__(self, node_timeout_seconds: float, events: EventBus | None = None) -> None:
         self.node_timeout_seconds = node_timeout_seconds
+        self.events = events or EventBus()
         self._nodes: dict[str, NodeSession] = {}
+        self._silence_timers: dict[NodeSession, asyncio.TimerHandle] = {}
         self._dispatch_counter = itertools.count(1)
         self.changes = ChangeSignal()
 
@@ -116,18 +133,69 @@ class Registry:
     def add(self, session: NodeSession) -> NodeSession | None:
         """Register `session`; returns the older session of the same node, if any."""
         previous = self._nodes.get(session.node_id)
+        if previous is not None:
+            self._forget(previous, "superseded")
         self._nodes[session.node_id] = session
+        session.on_revived = self._revived
+        self._watch_silence(session)
+        self.events.publish(
+            NodeJoined(
+                node_id=session.node_id,
+                display_name=session.display_name,
+                models=tuple(session.models),
+                slots=session.slot_pool.slots,
+                transport=session.transport,
+            )
+        )
         self.changes.notify()
         return previous
 
-    def remove(self, session: NodeSession) -> bool:
-        """Forget `session` (only if it is still the current one for its id)."""
+    def remove(self, session: NodeSession, reason: str = "disconnected") -> bool:
+        """Forget `session` (only if it is still the current one for its id).
+
+        `reason` is reported in NodeLeft: "disconnected", "removed", "lease_expired",
+        "drained" ("superseded" is added() by the newer session itself).
+        """
         session.slot_pool.close(NodeLost(f"compute node {session.node_id} disconnected"))
         if self._nodes.get(session.node_id) is session:
             del self._nodes[session.node_id]
+            self._forget(session, reason)
             self.changes.notify()
             return True
         return False
+
+    def _forget(self, session: NodeSession, reason: str) -> None:
+        timer = self._silence_timers.pop(session, None)
+        if timer is not None:
+            timer.cancel()
+        session.on_revived = None
+        self.events.publish(NodeLeft(node_id=session.node_id, reason=reason))
+
+    def _watch_silence(self, session: NodeSession) -> None:
+        """Check `session` again just after its online window would lapse."""
+        due = session.last_seen + self.node_timeout_seconds + _TIMER_SLACK_SECONDS
+        delay = max(due - time.monotonic(), 0.0)  # the loop's clock may not be monotonic()'s
+        loop = asyncio.get_running_loop()
+        self._silence_timers[session] = loop.call_later(delay, self._check_silence, session)
+
+    def _check_silence(self, session: NodeSession) -> None:
+        if self._nodes.get(session.node_id) is not session:
+            return
+        silent_for = time.monotonic() - session.last_seen
+        if silent_for <= self.node_timeout_seconds:
+            self._watch_silence(session)  # heard from meanwhile: look again later
+            return
+        del self._silence_timers[session]
+        session.silent = True
+        self.events.publish(NodeOffline(node_id=session.node_id, silent_for_seconds=silent_for))
+        self.changes.notify()
+
+    def _revived(self, session: NodeSession) -> None:
+        if self._nodes.get(session.node_id) is not session:
+            return
+        self._watch_silence(session)
+        self.events.publish(NodeOnline(node_id=session.node_id))
+        self.changes.notify()
 
     def find(self, node_id: str) -> NodeSession | None:
         return self._nodes.get(node_id)

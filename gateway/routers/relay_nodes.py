@@ -32,6 +32,8 @@ from tokenplace.relay.v1 import common_pb2, node_pb2, polling_pb2
 router = APIRouter(prefix="/relay", tags=["compute nodes (HTTP)"])
 Polling = Annotated[PollingClient, Depends(polling_client)]
 Credential = Annotated[str | None, Header(alias="X-Relay-Server-Token", max_length=512)]
+# The network's join token, when the relay requires one to register nodes.
+JoinToken = Annotated[str | None, Header(alias="X-Tokenplace-Join-Token", max_length=512)]
 _FAILURES = {
     "bad_envelope": node_pb2.FAILURE_REASON_BAD_ENVELOPE,
     "unknown_model": node_pb2.FAILURE_REASON_UNKNOWN_MODEL,
@@ -62,8 +64,12 @@ async def register_node(
     body: NodeRegisterIn,
     polling: Polling,
     credential: Credential = None,
+    join_token: JoinToken = None,
 ) -> NodeRegistered:
-    """Register (no token) or renew the lease (with X-Relay-Server-Token)."""
+    """Register (no token) or renew the lease (with X-Relay-Server-Token).
+
+    A relay that requires a join token wants it as X-Tokenplace-Join-Token (401 if not).
+    """
     reply = await polling.register(
         polling_pb2.RegisterPollingNodeRequest(
             public_key=body.server_public_key,
@@ -72,6 +78,7 @@ async def register_node(
             inventory=common_pb2.NodeInventory(**body.inventory.model_dump()),
             display_name=body.display_name,
             credential=credential or "",
+            join_token=join_token or "",
         )
     )
     sealed = None

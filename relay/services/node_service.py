@@ -14,6 +14,7 @@ from e2ee import InvalidPublicKey, verify_nonce_signature
 from relay.config import RelaySettings
 from relay.dispatcher import Dispatcher
 from relay.errors import RelayError
+from relay.join_token import JoinGate
 from relay.node_instances import NodeInstances
 from relay.registry import CloseOrder, NodeSession, Registry
 from relay.services import convert
@@ -40,11 +41,13 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         dispatcher: Dispatcher,
         settings: RelaySettings,
         node_instances: NodeInstances,
+        join_gate: JoinGate | None = None,
     ):
         self.registry = registry
         self.dispatcher = dispatcher
         self.settings = settings
         self.node_instances = node_instances
+        self.join_gate = join_gate or JoinGate(None)
         self._background: set[asyncio.Task[None]] = set()
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -76,6 +79,10 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             raise RegistrationRefused(
                 grpc.StatusCode.FAILED_PRECONDITION, "the first message must be register"
             )
+        try:
+            self.join_gate.check(first.register.join_token)
+        except RelayError as error:
+            raise RegistrationRefused(error.status_code, error.message) from None
         session = self._session_from(first.register, context.peer(), nonce)
         if first.register.instance_token:
             try:
@@ -141,7 +148,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         finally:
             receiver.cancel()
             sender.cancel()
-            self.registry.remove(session)
+            self.registry.remove(session, "drained" if session.draining else "disconnected")
             self.dispatcher.on_node_lost(session)
             self._in_background(self.node_instances.left(session))
             log.info("node left", extra={"node_id": session.node_id})

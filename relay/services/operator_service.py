@@ -29,6 +29,6 @@ class OperatorServicer(operator_pb2_grpc.OperatorServiceServicer):
         except NodeNotFound:
             return operator_pb2.RemoveNodeResponse(removed=False)
         session.send(CloseOrder("removed by the relay operator", removed=True))
-        self.registry.remove(session)
+        self.registry.remove(session, "removed")
         self.dispatcher.on_node_lost(session)
         return operator_pb2.RemoveNodeResponse(removed=True)

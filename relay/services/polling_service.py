@@ -23,6 +23,7 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
             inventory=convert.inventory_from_pb(request.inventory),
             display_name=request.display_name,
             peer=context.peer(),
+            join_token=request.join_token,
         )
         session, sealed = self.nodes.register(registration, request.credential)
         reply = polling_pb2.RegisterPollingNodeResponse(
