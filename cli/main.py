@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from cli.admin import add_admin_parser
-from cli.logs import configure_logging
+from cli.logs import LOG_FORMATS, configure_logging
+from cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
 
 SWITCH_INTERVAL_SECONDS = 0.0005
 
@@ -17,16 +18,24 @@ SWITCH_INTERVAL_SECONDS = 0.0005
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tokenplace", description=__doc__)
     parser.add_argument("--log-level", default=os.environ.get("TOKENPLACE_LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=os.environ.get("TOKENPLACE_LOG_FORMAT", "text"),
+        help="text (key=value) or json (one object per line) (TOKENPLACE_LOG_FORMAT)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="relay, gateway and one node on localhost")
     up.add_argument("--relay-port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT)")
     up.add_argument("--port", type=int, help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT)")
     up.add_argument("--engine", choices=["llama_cpp", "echo"], help="default llama_cpp")
+    up.add_argument("--metrics-port", type=metrics_port, help=METRICS_PORT_HELP)
 
     relay = commands.add_parser("relay", help="run the relay (gRPC control plane)")
     relay.add_argument("--host")
     relay.add_argument("--port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT)")
+    relay.add_argument("--metrics-port", type=metrics_port, help=METRICS_PORT_HELP)
 
     gateway = commands.add_parser("gateway", help="run the OpenAI-compatible HTTP gateway")
     gateway.add_argument("--relay", help="relay HOST:PORT (TOKENPLACE_GATEWAY_RELAY)")
@@ -49,7 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--instance-token",
         help="register as this Token Router instance (TOKENPLACE_NODE_INSTANCE_TOKEN)",
     )
+    node.add_argument(
+        "--join-token",
+        help="the network's join token, if the relay requires one (TOKENPLACE_NODE_JOIN_TOKEN)",
+    )
     add_admin_parser(commands)
+
+    status = commands.add_parser("status", help="live view of nodes, load and throughput")
+    status.add_argument(
+        "--relay",
+        help="relay HOST:PORT (TOKENPLACE_RELAY, else TOKENPLACE_GATEWAY_RELAY; 127.0.0.1:50051)",
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON snapshot and exit")
+    status.add_argument("--window", type=float, default=30.0, help="throughput window, seconds")
+    status.add_argument("--timeout", type=float, default=5.0, help="deadline per relay call")
     return parser
 
 
@@ -60,7 +82,7 @@ def overrides(args: argparse.Namespace, *names: str) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format)
     # Hand the GIL over sooner (default 5 ms): a job finishing in a worker thread, or a
     # gRPC callback, otherwise waits for the event loop's slice to run out.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
@@ -74,7 +96,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "relay":
         from cli.run import run_relay
 
-        return await run_relay(overrides(args, "host", "port"))
+        flags = overrides(args, "host", "port")
+        return await run_relay({**flags, "metrics_port": relay_metrics_port(args.metrics_port)})
     if args.command == "gateway":
         from cli.run import run_gateway
 
@@ -93,12 +116,17 @@ async def _dispatch(args: argparse.Namespace) -> int:
                 "key_path",
                 "display_name",
                 "instance_token",
+                "join_token",
             )
         )
     if args.command == "admin":
         from cli.admin import run_admin
 
         return await run_admin(args)
+    if args.command == "status":
+        from cli.status import run_status
+
+        return await run_status(args)
     from cli.up import run_up
 
     return await run_up(args)

@@ -40,6 +40,8 @@ async def run_relay(flags: dict[str, Any]) -> int:
     relay = RelayServer(RelaySettings(**flags))
     await relay.start()
     print(f"relay: listening on {relay.address}", flush=True)
+    if relay.metrics_server is not None:
+        print(f"relay: Prometheus metrics at {relay.metrics_server.url}", flush=True)
     try:
         await wait_for_signal()  # never cancel wait_for_termination: it breaks stop()
     finally:
@@ -79,7 +81,10 @@ async def run_node(flags: dict[str, Any]) -> int:
     key = load_or_create_private_key(settings.key_path)
     agent: NodeAgent | HttpNodeAgent
     if settings.gateway:
-        agent = HttpNodeAgent(settings.gateway, engine, key, settings.display_name)
+        join_token = settings.join_token.get_secret_value() if settings.join_token else None
+        agent = HttpNodeAgent(
+            settings.gateway, engine, key, settings.display_name, join_token=join_token
+        )
     else:
         agent = NodeAgent(settings, engine, key)
     print(f"node: serving {engine.model.id} via {settings.gateway or settings.relay}", flush=True)

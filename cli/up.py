@@ -10,6 +10,7 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
+from cli.metrics_flag import relay_metrics_port
 from node.engines.bundled import SMOLLM2
 
 READY_MARKERS = {
@@ -32,23 +33,23 @@ async def run_up(args: argparse.Namespace) -> int:
     gateway_port = args.port or int(os.environ.get("TOKENPLACE_GATEWAY_PORT", 8000))
     engine = args.engine or os.environ.get("TOKENPLACE_NODE_ENGINE", "llama_cpp")
     relay_address = f"127.0.0.1:{relay_port}"
+    metrics_port = relay_metrics_port(args.metrics_port)
+    relay_argv = ["relay", "--port", str(relay_port), "--metrics-port", _flag(metrics_port)]
     children: list[Child] = []
     try:
-        relay = await _spawn("relay", ["relay", "--port", str(relay_port)], args.log_level)
+        relay = await _spawn("relay", relay_argv, args)
         children.append(relay)
         await _ready_or_exit(relay)
         gateway = await _spawn(
             "gateway",
             ["gateway", "--relay", relay_address, "--port", str(gateway_port)],
-            args.log_level,
+            args,
         )
-        node = await _spawn(
-            "node", ["node", "--relay", relay_address, "--engine", engine], args.log_level
-        )
+        node = await _spawn("node", ["node", "--relay", relay_address, "--engine", engine], args)
         children += [gateway, node]
         for child in (gateway, node):
             await _ready_or_exit(child)
-        _print_banner(gateway_port, "echo" if engine == "echo" else SMOLLM2.id)
+        _print_banner(gateway_port, "echo" if engine == "echo" else SMOLLM2.id, metrics_port)
         return await _supervise(children)
     except ChildFailed as failed:
         print(f"tokenplace up: {failed}", file=sys.stderr)
@@ -57,24 +58,40 @@ async def run_up(args: argparse.Namespace) -> int:
         await _stop_all(children)
 
 
+def _flag(port: int | None) -> str:
+    return "off" if port is None else str(port)
+
+
 class ChildFailed(Exception):
     pass
 
 
-async def _spawn(name: str, argv: list[str], log_level: str) -> Child:
+async def _spawn(name: str, argv: list[str], args: argparse.Namespace) -> Child:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "cli.main",
         "--log-level",
-        log_level,
+        args.log_level,
+        "--log-format",
+        args.log_format,
         *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        env=_child_env(),
     )
     child = Child(name, process)
     child.forwarder = asyncio.create_task(_forward(child))
     return child
+
+
+def _child_env() -> dict[str, str]:
+    """Our environment; a join token set for the relay is handed to the local node too."""
+    env = dict(os.environ)
+    relay_token = env.get("TOKENPLACE_RELAY_JOIN_TOKEN")
+    if relay_token:
+        env.setdefault("TOKENPLACE_NODE_JOIN_TOKEN", relay_token)
+    return env
 
 
 async def _forward(child: Child) -> None:
@@ -96,8 +113,11 @@ async def _ready_or_exit(child: Child) -> None:
         raise ChildFailed(f"the {child.name} exited before it was ready (see its output above)")
 
 
-def _print_banner(port: int, model: str) -> None:
+def _print_banner(port: int, model: str, metrics_port: int | None) -> None:
     base = f"http://127.0.0.1:{port}/v1"
+    relay_metrics = f"http://127.0.0.1:{metrics_port}/metrics" if metrics_port else "off"
+    if metrics_port == 0:
+        relay_metrics = "on a free port (see the relay's output above)"
     print(
         f"""
 token.place is up.  OpenAI base URL: {base}
@@ -105,6 +125,8 @@ token.place is up.  OpenAI base URL: {base}
   curl {base}/chat/completions -H 'Content-Type: application/json' \\
     -d '{{"model": "{model}", "temperature": 0,
          "messages": [{{"role": "user", "content": "What is the capital of Germany?"}}]}}'
+
+Metrics (Prometheus): gateway http://127.0.0.1:{port}/metrics, relay {relay_metrics}
 
 Press Ctrl-C to stop.
 """,

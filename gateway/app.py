@@ -17,6 +17,8 @@ from gateway.errors import install_error_handlers
 from gateway.instance_client import InstanceClient
 from gateway.jobs import AsyncJobs
 from gateway.limits import BodySizeLimit
+from gateway.metrics import GatewayMetrics, ObservedRequests
+from gateway.monitoring_client import MonitoringClient
 from gateway.openapi import install_openapi
 from gateway.relay_client import RelayClient
 from gateway.relay_services import OperatorClient, PollingClient, SealedClient
@@ -31,6 +33,7 @@ from gateway.routers import (
     meta,
     models,
     operator,
+    p2p,
     relay_blind,
     relay_nodes,
     release,
@@ -65,6 +68,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         app.state.accounts = AccountClient(relay.channel, timeout)
         app.state.jobs = AsyncJobs(app.state.completions, app.state.sealed)
         app.state.instances = InstanceClient(relay.channel, timeout)
+        app.state.monitoring = MonitoringClient(relay.channel, timeout, settings.relay)
         try:
             yield
         finally:
@@ -87,5 +91,11 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
     app.include_router(account.router, prefix="/api")
     app.include_router(jobs.router, prefix="/api")
     app.include_router(instances.router, prefix="/api")
+    app.include_router(p2p.router, prefix="/api")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so 413s and every other answer are counted and carry X-Request-ID.
+    metrics = GatewayMetrics()
+    app.state.metrics = metrics
+    app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
+    app.add_middleware(ObservedRequests, metrics=metrics)
     return app

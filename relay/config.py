@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from node.config import default_data_dir
@@ -29,6 +29,11 @@ class RelaySettings(BaseSettings):
     # Operator-only RPCs (node removal, contribution summary, key rotation checks)
     # need this token; unset means those actions are unavailable (503 at the gateway).
     operator_token: SecretStr | None = None
+    # When set, a node must present this token to register (stream or HTTP); unset: open.
+    join_token: SecretStr | None = None
+    # Monitoring keeps nodes that left (reported offline) this long, at most this many.
+    departed_node_retention_seconds: float = Field(default=3600.0, ge=0)
+    max_departed_nodes: int = Field(default=1000, ge=0)
     # SQLAlchemy async URL; a SQLite file by default, e.g. postgresql+asyncpg://... in production.
     database_url: str = Field(
         default_factory=lambda: f"sqlite+aiosqlite:///{default_data_dir() / 'relay.sqlite3'}"
@@ -57,3 +62,14 @@ class RelaySettings(BaseSettings):
     default_reserve_tokens: int = Field(default=1024, ge=1)
     # Housekeeping period: lapsed polling leases, expired sealed answers.
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
+    # Prometheus scrape endpoint (http://metrics_host:metrics_port/metrics); None = off,
+    # 0 = any free port. "off" or "" in the environment also turn it off.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
+        return value

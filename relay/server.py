@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import logging
 
 import grpc
@@ -19,8 +20,13 @@ from relay.dispatcher import Dispatcher
 from relay.events import EventBus
 from relay.instances import Instances
 from relay.inventory import Inventory
+from relay.job_log import JobLog
+from relay.join_token import JoinGate
 from relay.limits import Limits, LimitSettings
 from relay.metered import MeteredDispatch
+from relay.metrics import RelayMetrics
+from relay.metrics_http import MetricsHTTPServer
+from relay.monitoring import NodeDirectory, RelayIdentity
 from relay.node_instances import NodeInstances
 from relay.operator_auth import OperatorAuth
 from relay.polling import PollingNodes
@@ -30,6 +36,7 @@ from relay.services.account_service import AccountServicer, AdminServicer
 from relay.services.community_service import CommunityServicer
 from relay.services.inference_service import InferenceServicer
 from relay.services.instance_service import InstanceServicer
+from relay.services.monitoring_service import MonitoringServicer
 from relay.services.node_service import NodeServicer
 from relay.services.operator_service import OperatorServicer
 from relay.services.polling_service import PollingNodeServicer
@@ -45,6 +52,8 @@ from tokenplace.relay.v1 import (
     inference_pb2_grpc,
     instance_pb2,
     instance_pb2_grpc,
+    monitoring_pb2,
+    monitoring_pb2_grpc,
     node_pb2,
     node_pb2_grpc,
     operator_pb2,
@@ -68,6 +77,7 @@ SERVICE_NAMES = tuple(
         community_pb2,
         account_pb2,
         instance_pb2,
+        monitoring_pb2,
     )
     for service in module.DESCRIPTOR.services_by_name.values()
 )
@@ -80,14 +90,26 @@ class RelayServer:
         self.settings = settings
         # Monitoring: domain code publishes, the MonitoringService and metrics listen.
         self.events = EventBus()
-        self.registry = Registry(settings.node_timeout_seconds)
-        self.dispatcher = Dispatcher(self.registry, settings.default_job_timeout_seconds)
+        self.registry = Registry(settings.node_timeout_seconds, self.events)
+        self.dispatcher = Dispatcher(
+            self.registry, settings.default_job_timeout_seconds, self.events
+        )
+        join_token = settings.join_token
+        self.join_gate = JoinGate(join_token.get_secret_value() if join_token else None)
         self.polling = PollingNodes(
             self.registry,
             self.dispatcher,
             settings.polling_lease_seconds,
             settings.max_queue_per_node,
+            self.join_gate,
         )
+        self.directory = NodeDirectory(
+            self.registry,
+            self.events,
+            settings.departed_node_retention_seconds,
+            settings.max_departed_nodes,
+        )
+        self.identity = RelayIdentity(version=_version())
         token = settings.operator_token
         self.operator = OperatorAuth(token.get_secret_value() if token else None)
         self.store = SQLStore(settings.database_url)
@@ -133,16 +155,24 @@ class RelayServer:
             ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
             ("grpc.keepalive_permit_without_calls", 1),
         ]
-        self.server = grpc.aio.server(options=options)
+        self.metrics = RelayMetrics(self.registry, self.dispatcher, self.events)
+        self.events.listen(JobLog(self.dispatcher).on_event)
+        self.metrics_server: MetricsHTTPServer | None = None
+        self.server = grpc.aio.server(options=options, interceptors=[self.metrics.interceptor])
         node_pb2_grpc.add_NodeServiceServicer_to_server(
             NodeServicer(
                 self.registry,
                 self.dispatcher,
                 settings,
                 NodeInstances(self.instances, self.inventory),
+                self.join_gate,
             ),
             self.server,
         )
+        self.monitoring = MonitoringServicer(
+            self.directory, self.events, self.identity, self.operator, self.join_gate
+        )
+        monitoring_pb2_grpc.add_MonitoringServiceServicer_to_server(self.monitoring, self.server)
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(
             InferenceServicer(
                 self.registry, self.dispatcher, self.metered, settings.default_reserve_tokens
@@ -185,10 +215,13 @@ class RelayServer:
         if self.port == 0:
             raise OSError(f"cannot bind the relay to {self.settings.host}:{self.settings.port}")
         await self.server.start()
+        self.identity.address = self.address
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._sweeper = asyncio.create_task(self._sweep())
         log.info("relay listening", extra={"address": self.address})
+        if self.settings.metrics_port is not None:
+            await self._start_metrics(self.settings.metrics_host, self.settings.metrics_port)
         return self.port
 
     async def stop(self, grace: float | None = None) -> None:
@@ -203,10 +236,23 @@ class RelayServer:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(grace):
                 await self.dispatcher.wait_idle()
+        self.monitoring.close()
         await self.server.stop(grace=0.5)
         await self.metered.drain()
         self.billing.close()
         await self.store.close()
+        if self.metrics_server is not None:
+            await self.metrics_server.stop()
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The bound Prometheus port (the real one when configured as 0), if serving."""
+        return self.metrics_server.port if self.metrics_server else None
+
+    async def _start_metrics(self, host: str, port: int) -> None:
+        self.metrics_server = MetricsHTTPServer(self.metrics.exposition, host, port)
+        await self.metrics_server.start()
+        log.info("relay metrics serving", extra={"url": self.metrics_server.url})
 
     async def _sweep(self) -> None:
         """Periodic housekeeping: expired polling leases, old sealed answers."""
@@ -216,3 +262,10 @@ class RelayServer:
             self.sealed.prune()
             self.metered.admission.open_limits.prune()
             self.metered.admission.key_limits.prune()
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tokenplace")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"

@@ -372,6 +372,7 @@ def test_operator_operations_are_documented_as_such() -> None:
         "POST /v1/public-key/rotate",
         "POST /api/v1/relay/unregister",
         "POST /v1/relay/unregister",
+        "GET /api/p2p/token",
     }
 
 
