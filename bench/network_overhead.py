@@ -12,6 +12,9 @@ Everything is measured against a baseline taken in the same run, on the same mac
   warm-up, every mode (direct included) runs in each of several interleaved rounds; each
   round yields a p50 and a p99 and the table shows the median over rounds.
   Added = network - direct. Target: added p50 <= 5 ms on loopback.
+  Plaintext mode is measured with two HTTP clients: httpx (what the openai SDK uses)
+  and the standard library's http.client, whose own cost is ~1 ms less per request;
+  the difference is the caller's HTTP stack, not the network, so both rows are shown.
 * Generation throughput. Baseline: ``LlamaCppEngine`` with the bundled SmolLM2 loaded in
   this process, one fixed completion at temperature 0; tokens/s = completion_tokens /
   wall time of ``generate``. Network: the identical request (same ``JobRequest``, so the
@@ -32,6 +35,7 @@ Run from the repo root: ``.venv/bin/python bench/network_overhead.py [--quick] [
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -287,6 +291,25 @@ def check_reply(reply: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def plaintext_echo_stdlib(connection: http.client.HTTPConnection, count: int) -> list[float]:
+    """Plaintext mode through http.client: the same request, a leaner client."""
+    body = json.dumps({"model": ECHO_MODEL, "messages": CHAT_MESSAGES}).encode()
+    headers = {"Content-Type": "application/json"}
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        connection.request("POST", "/v1/chat/completions", body=body, headers=headers)
+        reply = connection.getresponse()
+        payload = reply.read()
+        samples.append(ms_since(start))
+        if reply.status != 200:
+            raise BenchError(f"http.client: /v1/chat/completions answered {reply.status}")
+        answer = json.loads(payload)["choices"][0]["message"]["content"]
+        if answer != ECHO_ANSWER:
+            raise BenchError(f"plaintext mode answered {answer!r}")
+    return samples
+
+
 def plaintext_echo(client: httpx.Client, count: int) -> list[float]:
     body = {"model": ECHO_MODEL, "messages": CHAT_MESSAGES}
     samples = []
@@ -385,6 +408,7 @@ class CpuUsage:
 class EchoResult:
     direct: LatencyRounds
     plaintext: LatencyRounds
+    plaintext_stdlib: LatencyRounds
     encrypted: LatencyRounds
     client_seal: LatencyRounds
     client_open: LatencyRounds
@@ -395,12 +419,14 @@ def measure_echo(network: Network, plan: Plan) -> EchoResult:
     engine = EchoEngine()
     request = GenerationRequest(kind="chat", messages=CHAT_MESSAGES)
     pids = network.pids()
-    cpu = {mode: CpuUsage(pids) for mode in ("plaintext", "encrypted")}
-    result = EchoResult(*(LatencyRounds() for _ in range(5)), cpu=cpu)
+    cpu = {mode: CpuUsage(pids) for mode in ("plaintext", "plaintext stdlib", "encrypted")}
+    result = EchoResult(*(LatencyRounds() for _ in range(6)), cpu=cpu)
+    connection = http.client.HTTPConnection("127.0.0.1", network.gateway_port, timeout=30)
     with httpx.Client(base_url=network.base_url, timeout=30, trust_env=False) as client:
         caller = EncryptedClient.for_gateway(client)
         direct_echo(engine, request, plan.warmup)
         plaintext_echo(client, plan.warmup)
+        plaintext_echo_stdlib(connection, plan.warmup)
         encrypted_echo(client, caller, plan.warmup)
         for number in range(1, plan.rounds + 1):
             progress(f"echo round {number}/{plan.rounds}")
@@ -408,12 +434,16 @@ def measure_echo(network: Network, plan: Plan) -> EchoResult:
             before = cpu["plaintext"].snapshot()
             result.plaintext.add(plaintext_echo(client, plan.requests))
             cpu["plaintext"].add(before, cpu["plaintext"].snapshot(), plan.requests)
+            before = cpu["plaintext stdlib"].snapshot()
+            result.plaintext_stdlib.add(plaintext_echo_stdlib(connection, plan.requests))
+            cpu["plaintext stdlib"].add(before, cpu["plaintext stdlib"].snapshot(), plan.requests)
             before = cpu["encrypted"].snapshot()
             encrypted = encrypted_echo(client, caller, plan.requests)
             cpu["encrypted"].add(before, cpu["encrypted"].snapshot(), plan.requests)
             result.encrypted.add(encrypted.http)
             result.client_seal.add(encrypted.seal)
             result.client_open.add(encrypted.open)
+    connection.close()
     return result
 
 
@@ -508,7 +538,11 @@ def verdict(ok: bool) -> str:
 def latency_rows(echo: EchoResult) -> list[list[str]]:
     direct = echo.direct
     rows = []
-    modes = (("plaintext", echo.plaintext), ("encrypted HTTP", echo.encrypted))
+    modes = (
+        ("plaintext (httpx)", echo.plaintext),
+        ("plaintext (http.client)", echo.plaintext_stdlib),
+        ("encrypted (httpx)", echo.encrypted),
+    )
     for mode, rounds in modes:
         added_p50 = rounds.median_p50 - direct.median_p50
         added_p99 = rounds.median_p99 - direct.median_p99
@@ -673,7 +707,7 @@ def latency_json(rounds: LatencyRounds) -> dict[str, Any]:
 
 def as_json(report: Report) -> dict[str, Any]:
     echo, direct, network = report.echo, report.direct, report.network
-    modes = ("direct", "plaintext", "encrypted", "client_seal", "client_open")
+    modes = ("direct", "plaintext", "plaintext_stdlib", "encrypted", "client_seal", "client_open")
     latency = {mode: latency_json(getattr(echo, mode)) for mode in modes}
     return {
         "machine": machine(),
@@ -686,7 +720,7 @@ def as_json(report: Report) -> dict[str, Any]:
                 "p50": latency[mode]["p50_ms"] - latency["direct"]["p50_ms"],
                 "p99": latency[mode]["p99_ms"] - latency["direct"]["p99_ms"],
             }
-            for mode in ("plaintext", "encrypted")
+            for mode in ("plaintext", "plaintext_stdlib", "encrypted")
         },
         "cpu_ms_per_request": {mode: usage.per_request_ms() for mode, usage in echo.cpu.items()},
         "generation": {
