@@ -252,6 +252,7 @@ class Dispatcher:
             duration_seconds=time.monotonic() - job.started,
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            request_id=job.request_id,
         )
         self.events.publish(finished)
 

@@ -72,6 +72,8 @@ class JobFinished:
     duration_seconds: float
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The caller's routing id (never content), for logs that tie a job to its request.
+    request_id: str = ""
 
 
 Event = NodeJoined | NodeLeft | NodeOffline | NodeOnline | JobDispatched | JobFinished

@@ -156,7 +156,7 @@ class RelayServer:
             ("grpc.keepalive_permit_without_calls", 1),
         ]
         self.metrics = RelayMetrics(self.registry, self.dispatcher, self.events)
-        self.events.listen(JobLog(self.dispatcher).on_event)
+        self.events.listen(JobLog().on_event)
         self.metrics_server: MetricsHTTPServer | None = None
         self.server = grpc.aio.server(options=options, interceptors=[self.metrics.interceptor])
         node_pb2_grpc.add_NodeServiceServicer_to_server(
