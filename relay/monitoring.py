@@ -126,7 +126,7 @@ class NodeDirectory:
     def cluster(self) -> ClusterView:
         self._prune()
         connected = self.registry.all()
-        online = [n for n in connected if n.is_online(self.registry.node_timeout_seconds)]
+        online = self.registry.online()
         return ClusterView(
             workers_online=len(online),
             workers_total=len(connected) + len(self._departed),
