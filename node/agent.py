@@ -161,9 +161,10 @@ class NodeAgent:
             )
             outbound.put_nowait(_result_message(reply))
             return
-        outbound.put_nowait(
-            node_pb2.ConnectRequest(job_accepted=node_pb2.JobAccepted(job_id=job.job_id))
-        )
+        if job.report_start:
+            outbound.put_nowait(
+                node_pb2.ConnectRequest(job_accepted=node_pb2.JobAccepted(job_id=job.job_id))
+            )
         cancelled = threading.Event()
         self._running[job.job_id] = cancelled
         task = asyncio.create_task(self._run_job(_ticket(job), cancelled, job, outbound))

@@ -87,9 +87,17 @@ class Dispatcher:
         return list(self._jobs.values())
 
     async def dispatch(
-        self, node_id: str, model: str, sealed: Sealed, timeout_seconds: float | None
+        self,
+        node_id: str,
+        model: str,
+        sealed: Sealed,
+        timeout_seconds: float | None,
+        report_start: bool = False,
     ) -> JobOutcome:
-        """Run one sealed job on `node_id`, waiting at most `timeout_seconds`."""
+        """Run one sealed job on `node_id`, waiting at most `timeout_seconds`.
+
+        `report_start` asks the node to say when it starts the job (`JobRecord.accepted`).
+        """
         _check_routing(sealed)
         node = self.registry.get(node_id)
         if model and model not in node.models:
@@ -98,7 +106,8 @@ class Dispatcher:
         queued_since = time.monotonic()
         deadline = queued_since + budget
         await self._acquire_slot(node, (sealed.client_public_key, sealed.request_id), budget)
-        job = self._start(node, model, sealed, deadline, time.monotonic() - queued_since)
+        queued_for = time.monotonic() - queued_since
+        job = self._start(node, model, sealed, deadline, queued_for, report_start)
         try:
             return await asyncio.wait_for(asyncio.shield(job.result), deadline - time.monotonic())
         except TimeoutError:
@@ -136,7 +145,13 @@ class Dispatcher:
         raise JobTimedOut("timed out waiting for a free slot on the compute node")
 
     def _start(
-        self, node: NodeSession, model: str, sealed: Sealed, deadline: float, queued_for: float
+        self,
+        node: NodeSession,
+        model: str,
+        sealed: Sealed,
+        deadline: float,
+        queued_for: float,
+        report_start: bool,
     ) -> JobRecord:
         job = JobRecord(
             job_id=uuid.uuid4().hex,
@@ -160,6 +175,7 @@ class Dispatcher:
                 cipherkey=sealed.cipherkey,
                 iv=sealed.iv,
                 deadline_unix=time.time() + (deadline - time.monotonic()),
+                report_start=report_start,
             )
         )
         log.info("job dispatched", extra={"job_id": job.job_id, "node_id": node.node_id})

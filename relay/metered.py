@@ -50,10 +50,13 @@ class MeteredDispatch:
         model: str,
         sealed: Sealed,
         timeout_seconds: float | None,
+        report_start: bool = False,
     ) -> JobOutcome:
         """Dispatch under `ticket`: settle on success, release (charge nothing) otherwise."""
         try:
-            outcome = await self.dispatcher.dispatch(node_id, model, sealed, timeout_seconds)
+            outcome = await self.dispatcher.dispatch(
+                node_id, model, sealed, timeout_seconds, report_start
+            )
         except BaseException as error:
             status = error.reason if isinstance(error, RelayError) else "cancelled"
             self._later(ticket.release(model, node_id, status))

@@ -41,6 +41,7 @@ class SealedJob:
     cipherkey: bytes
     iv: bytes
     deadline_unix: float
+    report_start: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,8 +119,9 @@ class SealedRequests:
 
     async def _run(self, entry: SealedEntry, sealed: Sealed, ticket: Ticket) -> None:
         try:
+            # report_start: the node's JobAccepted moves the entry QUEUED -> RUNNING.
             outcome = await self.metered.run(
-                ticket, entry.node_id, "", sealed, self.job_timeout_seconds
+                ticket, entry.node_id, "", sealed, self.job_timeout_seconds, report_start=True
             )
         except JobCancelled:
             entry.end(RequestState.CANCELLED, "requester_cancelled")

@@ -64,7 +64,11 @@ def outbound_to_pb(message: Outbound) -> node_pb2.ConnectResponse:
             iv=message.iv,
         )
         job = node_pb2.Job(
-            job_id=message.job_id, model=message.model, envelope=envelope, deadline=deadline
+            job_id=message.job_id,
+            model=message.model,
+            envelope=envelope,
+            deadline=deadline,
+            report_start=message.report_start,
         )
         return node_pb2.ConnectResponse(job=job)
     if isinstance(message, CancelOrder):

@@ -29,6 +29,8 @@ from tokenplace.relay.v1 import (
     inference_pb2_grpc,
     node_pb2,
     node_pb2_grpc,
+    sealed_pb2,
+    sealed_pb2_grpc,
 )
 
 MODEL = "hand-model"
@@ -307,6 +309,42 @@ async def test_dispatch_reaches_the_node_and_its_result_comes_back(
     assert reply.response.client_public_key == client_public_key()
     assert reply.response.request_id == "req-1"
     assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (3, 5)
+
+
+async def test_a_dispatched_job_does_not_ask_the_node_to_report_its_start(
+    hand: HandNode, inference: inference_pb2_grpc.InferenceServiceStub
+) -> None:
+    # Nobody can look up a Dispatch's state, so a JobAccepted would be a wasted hop.
+    call = inference.Dispatch(dispatch_request(hand.node_id), timeout=STEP_SECONDS)
+    job = await hand.expect("job")
+    assert job.report_start is False
+    await hand.deliver(job.job_id)
+    await call
+
+
+async def test_a_sealed_request_runs_once_its_node_reports_the_start(
+    hand: HandNode, network: LocalNetwork
+) -> None:
+    envelope = dispatch_request(hand.node_id, "req-sealed").envelope
+    submit = sealed_pb2.SubmitSealedRequest(
+        server_public_key=hand.public_key, envelope=envelope, cancel_token="t" * 32
+    )
+    lookup = sealed_pb2.RetrieveSealedRequest(
+        client_public_key=client_public_key(), request_id="req-sealed"
+    )
+    async with grpc.aio.insecure_channel(network.relay_address) as channel:
+        sealed = sealed_pb2_grpc.SealedRequestServiceStub(channel)
+        await sealed.SubmitSealed(submit, timeout=STEP_SECONDS)
+        job = await hand.expect("job")
+        assert job.report_start is True
+        state = (await sealed.RetrieveSealed(lookup, timeout=STEP_SECONDS)).state
+        assert state == sealed_pb2.REQUEST_STATE_QUEUED
+        await hand.send(job_accepted=node_pb2.JobAccepted(job_id=job.job_id))
+        async with asyncio.timeout(STEP_SECONDS):
+            while state == sealed_pb2.REQUEST_STATE_QUEUED:
+                state = (await sealed.RetrieveSealed(lookup, timeout=STEP_SECONDS)).state
+        assert state == sealed_pb2.REQUEST_STATE_RUNNING
+        await hand.deliver(job.job_id)
 
 
 async def test_only_the_assigned_node_can_deliver_a_result(

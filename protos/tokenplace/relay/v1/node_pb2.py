@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tokenplace.relay.v1 import common_pb2 as tokenplace_dot_relay_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etokenplace/relay/v1/node.proto\x12\x13tokenplace.relay.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a tokenplace/relay/v1/common.proto\"\xf3\x01\n\x0e\x43onnectRequest\x12\x31\n\x08register\x18\x01 \x01(\x0b\x32\x1d.tokenplace.relay.v1.RegisterH\x00\x12\x33\n\theartbeat\x18\x02 \x01(\x0b\x32\x1e.tokenplace.relay.v1.HeartbeatH\x00\x12\x38\n\x0cjob_accepted\x18\x03 \x01(\x0b\x32 .tokenplace.relay.v1.JobAcceptedH\x00\x12\x34\n\njob_result\x18\x04 \x01(\x0b\x32\x1e.tokenplace.relay.v1.JobResultH\x00\x42\t\n\x07payload\"\x94\x02\n\x0f\x43onnectResponse\x12\x33\n\tchallenge\x18\x01 \x01(\x0b\x32\x1e.tokenplace.relay.v1.ChallengeH\x00\x12\x35\n\nregistered\x18\x02 \x01(\x0b\x32\x1f.tokenplace.relay.v1.RegisteredH\x00\x12\'\n\x03job\x18\x03 \x01(\x0b\x32\x18.tokenplace.relay.v1.JobH\x00\x12\x34\n\ncancel_job\x18\x04 \x01(\x0b\x32\x1e.tokenplace.relay.v1.CancelJobH\x00\x12+\n\x05\x64rain\x18\x05 \x01(\x0b\x32\x1a.tokenplace.relay.v1.DrainH\x00\x42\t\n\x07payload\"\x1a\n\tChallenge\x12\r\n\x05nonce\x18\x01 \x01(\x0c\"\xef\x01\n\x08Register\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x17\n\x0fnonce_signature\x18\x02 \x01(\x0c\x12.\n\x06models\x18\x03 \x03(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\r\n\x05slots\x18\x04 \x01(\r\x12\x35\n\tinventory\x18\x05 \x01(\x0b\x32\".tokenplace.relay.v1.NodeInventory\x12\x14\n\x0c\x64isplay_name\x18\x06 \x01(\t\x12\x16\n\x0einstance_token\x18\x07 \x01(\t\x12\x12\n\njoin_token\x18\x08 \x01(\t\"A\n\nRegistered\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\"\n\x1aheartbeat_interval_seconds\x18\x02 \x01(\r\" \n\tHeartbeat\x12\x13\n\x0b\x61\x63tive_jobs\x18\x01 \x01(\r\"\x83\x01\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12/\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12,\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1d\n\x0bJobAccepted\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"Q\n\nJobFailure\x12\x32\n\x06reason\x18\x01 \x01(\x0e\x32\".tokenplace.relay.v1.FailureReason\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xb8\x01\n\tJobResult\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x31\n\x08response\x18\x02 \x01(\x0b\x32\x1d.tokenplace.relay.v1.EnvelopeH\x00\x12\x32\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x1f.tokenplace.relay.v1.JobFailureH\x00\x12)\n\x05usage\x18\x04 \x01(\x0b\x32\x1a.tokenplace.relay.v1.UsageB\t\n\x07outcome\"\x1b\n\tCancelJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\x1e\n\x05\x44rain\x12\x15\n\rgrace_seconds\x18\x01 \x01(\r*\xca\x01\n\rFailureReason\x12\x1e\n\x1a\x46\x41ILURE_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x46\x41ILURE_REASON_BAD_ENVELOPE\x10\x01\x12 \n\x1c\x46\x41ILURE_REASON_UNKNOWN_MODEL\x10\x02\x12\x1f\n\x1b\x46\x41ILURE_REASON_ENGINE_ERROR\x10\x03\x12\x1c\n\x18\x46\x41ILURE_REASON_CANCELLED\x10\x04\x12\x17\n\x13\x46\x41ILURE_REASON_BUSY\x10\x05\x32g\n\x0bNodeService\x12X\n\x07\x43onnect\x12#.tokenplace.relay.v1.ConnectRequest\x1a$.tokenplace.relay.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etokenplace/relay/v1/node.proto\x12\x13tokenplace.relay.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a tokenplace/relay/v1/common.proto\"\xf3\x01\n\x0e\x43onnectRequest\x12\x31\n\x08register\x18\x01 \x01(\x0b\x32\x1d.tokenplace.relay.v1.RegisterH\x00\x12\x33\n\theartbeat\x18\x02 \x01(\x0b\x32\x1e.tokenplace.relay.v1.HeartbeatH\x00\x12\x38\n\x0cjob_accepted\x18\x03 \x01(\x0b\x32 .tokenplace.relay.v1.JobAcceptedH\x00\x12\x34\n\njob_result\x18\x04 \x01(\x0b\x32\x1e.tokenplace.relay.v1.JobResultH\x00\x42\t\n\x07payload\"\x94\x02\n\x0f\x43onnectResponse\x12\x33\n\tchallenge\x18\x01 \x01(\x0b\x32\x1e.tokenplace.relay.v1.ChallengeH\x00\x12\x35\n\nregistered\x18\x02 \x01(\x0b\x32\x1f.tokenplace.relay.v1.RegisteredH\x00\x12\'\n\x03job\x18\x03 \x01(\x0b\x32\x18.tokenplace.relay.v1.JobH\x00\x12\x34\n\ncancel_job\x18\x04 \x01(\x0b\x32\x1e.tokenplace.relay.v1.CancelJobH\x00\x12+\n\x05\x64rain\x18\x05 \x01(\x0b\x32\x1a.tokenplace.relay.v1.DrainH\x00\x42\t\n\x07payload\"\x1a\n\tChallenge\x12\r\n\x05nonce\x18\x01 \x01(\x0c\"\xef\x01\n\x08Register\x12\x12\n\npublic_key\x18\x01 \x01(\t\x12\x17\n\x0fnonce_signature\x18\x02 \x01(\x0c\x12.\n\x06models\x18\x03 \x03(\x0b\x32\x1e.tokenplace.relay.v1.ModelCard\x12\r\n\x05slots\x18\x04 \x01(\r\x12\x35\n\tinventory\x18\x05 \x01(\x0b\x32\".tokenplace.relay.v1.NodeInventory\x12\x14\n\x0c\x64isplay_name\x18\x06 \x01(\t\x12\x16\n\x0einstance_token\x18\x07 \x01(\t\x12\x12\n\njoin_token\x18\x08 \x01(\t\"A\n\nRegistered\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\"\n\x1aheartbeat_interval_seconds\x18\x02 \x01(\r\" \n\tHeartbeat\x12\x13\n\x0b\x61\x63tive_jobs\x18\x01 \x01(\r\"\x99\x01\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12/\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x1d.tokenplace.relay.v1.Envelope\x12,\n\x08\x64\x65\x61\x64line\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0creport_start\x18\x05 \x01(\x08\"\x1d\n\x0bJobAccepted\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"Q\n\nJobFailure\x12\x32\n\x06reason\x18\x01 \x01(\x0e\x32\".tokenplace.relay.v1.FailureReason\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xb8\x01\n\tJobResult\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x31\n\x08response\x18\x02 \x01(\x0b\x32\x1d.tokenplace.relay.v1.EnvelopeH\x00\x12\x32\n\x07\x66\x61ilure\x18\x03 \x01(\x0b\x32\x1f.tokenplace.relay.v1.JobFailureH\x00\x12)\n\x05usage\x18\x04 \x01(\x0b\x32\x1a.tokenplace.relay.v1.UsageB\t\n\x07outcome\"\x1b\n\tCancelJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\x1e\n\x05\x44rain\x12\x15\n\rgrace_seconds\x18\x01 \x01(\r*\xca\x01\n\rFailureReason\x12\x1e\n\x1a\x46\x41ILURE_REASON_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x46\x41ILURE_REASON_BAD_ENVELOPE\x10\x01\x12 \n\x1c\x46\x41ILURE_REASON_UNKNOWN_MODEL\x10\x02\x12\x1f\n\x1b\x46\x41ILURE_REASON_ENGINE_ERROR\x10\x03\x12\x1c\n\x18\x46\x41ILURE_REASON_CANCELLED\x10\x04\x12\x17\n\x13\x46\x41ILURE_REASON_BUSY\x10\x05\x32g\n\x0bNodeService\x12X\n\x07\x43onnect\x12#.tokenplace.relay.v1.ConnectRequest\x1a$.tokenplace.relay.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tokenplace.relay.v1.node_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FAILUREREASON']._serialized_start=1515
-  _globals['_FAILUREREASON']._serialized_end=1717
+  _globals['_FAILUREREASON']._serialized_start=1537
+  _globals['_FAILUREREASON']._serialized_end=1739
   _globals['_CONNECTREQUEST']._serialized_start=123
   _globals['_CONNECTREQUEST']._serialized_end=366
   _globals['_CONNECTRESPONSE']._serialized_start=369
@@ -48,17 +48,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HEARTBEAT']._serialized_start=984
   _globals['_HEARTBEAT']._serialized_end=1016
   _globals['_JOB']._serialized_start=1019
-  _globals['_JOB']._serialized_end=1150
-  _globals['_JOBACCEPTED']._serialized_start=1152
-  _globals['_JOBACCEPTED']._serialized_end=1181
-  _globals['_JOBFAILURE']._serialized_start=1183
-  _globals['_JOBFAILURE']._serialized_end=1264
-  _globals['_JOBRESULT']._serialized_start=1267
-  _globals['_JOBRESULT']._serialized_end=1451
-  _globals['_CANCELJOB']._serialized_start=1453
-  _globals['_CANCELJOB']._serialized_end=1480
-  _globals['_DRAIN']._serialized_start=1482
-  _globals['_DRAIN']._serialized_end=1512
-  _globals['_NODESERVICE']._serialized_start=1719
-  _globals['_NODESERVICE']._serialized_end=1822
+  _globals['_JOB']._serialized_end=1172
+  _globals['_JOBACCEPTED']._serialized_start=1174
+  _globals['_JOBACCEPTED']._serialized_end=1203
+  _globals['_JOBFAILURE']._serialized_start=1205
+  _globals['_JOBFAILURE']._serialized_end=1286
+  _globals['_JOBRESULT']._serialized_start=1289
+  _globals['_JOBRESULT']._serialized_end=1473
+  _globals['_CANCELJOB']._serialized_start=1475
+  _globals['_CANCELJOB']._serialized_end=1502
+  _globals['_DRAIN']._serialized_start=1504
+  _globals['_DRAIN']._serialized_end=1534
+  _globals['_NODESERVICE']._serialized_start=1741
+  _globals['_NODESERVICE']._serialized_end=1844
 # @@protoc_insertion_point(module_scope)

@@ -93,16 +93,18 @@ class Heartbeat(_message.Message):
     def __init__(self, active_jobs: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("job_id", "model", "envelope", "deadline")
+    __slots__ = ("job_id", "model", "envelope", "deadline", "report_start")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    REPORT_START_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     model: str
     envelope: _common_pb2.Envelope
     deadline: _timestamp_pb2.Timestamp
-    def __init__(self, job_id: _Optional[str] = ..., model: _Optional[str] = ..., envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    report_start: bool
+    def __init__(self, job_id: _Optional[str] = ..., model: _Optional[str] = ..., envelope: _Optional[_Union[_common_pb2.Envelope, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., report_start: _Optional[bool] = ...) -> None: ...
 
 class JobAccepted(_message.Message):
     __slots__ = ("job_id",)
