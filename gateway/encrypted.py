@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from e2ee import DecryptionError, Envelope, InvalidPublicKey, load_public_key, seal
+from e2ee import DecryptionError, Envelope, InvalidPublicKey, load_public_key
 from gateway.completions import CompletionService
 from gateway.errors import APIError
 from gateway.schemas import ChatMessageIn, EncryptedPayload, EncryptedResponse, SealedData
@@ -75,9 +75,12 @@ def open_messages(service: CompletionService, payload: Any) -> list[ChatMessageI
     return messages
 
 
-def seal_response(body: dict[str, Any], client_public_key: str) -> EncryptedResponse:
-    envelope = seal(json.dumps(body, separators=(",", ":")).encode("utf-8"), client_public_key)
-    return sealed_reply(envelope)
+def seal_response(
+    service: CompletionService, body: dict[str, Any], client_public_key: str
+) -> EncryptedResponse:
+    """Seal the answer to the caller through the gateway's session with that key, so a
+    caller that remembers unwrapped keys (`e2ee.session.Opener`) opens it without RSA."""
+    return sealed_reply(service.sealer.seal_json(body, client_public_key))
 
 
 def sealed_reply(envelope: Envelope) -> EncryptedResponse:

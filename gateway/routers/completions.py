@@ -124,7 +124,7 @@ async def _run(
     result = await cancel_on_disconnect(request, service.complete(job, caller_of(request)))
     if client_key is None:
         return JSONResponse(result)
-    return JSONResponse(encrypted.seal_response(result, client_key).model_dump())
+    return JSONResponse(encrypted.seal_response(service, result, client_key).model_dump())
 
 
 def _inner_messages(messages: list[ChatMessageIn]) -> list[ChatMessage]:

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
+from e2ee.session import Opener, Sealer
 from tests.support.network import LocalNetwork
 
 
@@ -57,6 +58,30 @@ async def test_round_trip_only_the_client_can_open(
     assert completion["usage"]["completion_tokens"] == 3
     with pytest.raises(ValueError):
         open_json(Envelope.from_json(body["data"]), generate_private_key())
+
+
+async def test_a_client_keeping_a_session_costs_no_rsa_per_answer(
+    http: httpx.AsyncClient, client_key: rsa.RSAPrivateKey
+) -> None:
+    """The gateway seals answers to a client through one wrapped key, so a client that
+    remembers unwrapped keys opens every answer after the first with AES alone."""
+    sealer, opener = Sealer(), Opener(client_key)
+    server_key = await gateway_key(http)
+    answers = []
+    for word in ("first", "second"):
+        body = {
+            "model": "echo",
+            "encrypted": True,
+            "client_public_key": public_key_b64(client_key),
+            "messages": sealer.seal_json([{"role": "user", "content": word}], server_key).to_json(),
+        }
+        response = await http.post("/v1/chat/completions", json=body)
+        assert response.status_code == 200
+        answers.append(Envelope.from_json(response.json()["data"]))
+    assert answers[0].cipherkey == answers[1].cipherkey
+    assert answers[0].iv != answers[1].iv
+    contents = [opener.open_json(a)["choices"][0]["message"]["content"] for a in answers]
+    assert contents == ["echo: first", "echo: second"]
 
 
 async def test_raw_pem_client_key_is_accepted(
