@@ -248,9 +248,7 @@ async def test_lost_node_charges_nothing(tmp_path) -> None:
         assert relay is not None
         account_id, key = await keyed.account_with_key("ivan", 10_000)
         request = asyncio.create_task(chat(keyed.sdk(key)))
-        await relay.dispatcher.changes.wait_until(
-            lambda: any(job.accepted for job in relay.dispatcher.jobs())
-        )
+        await relay.dispatcher.changes.wait_until(lambda: bool(relay.dispatcher.jobs()))
         await keyed.net.nodes[0].stop()  # the only node vanishes mid-generation
         with pytest.raises(openai.InternalServerError) as caught:
             await request
