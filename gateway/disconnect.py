@@ -12,19 +12,23 @@ T = TypeVar("T")
 
 
 async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
-    """Await `work`; if the client disconnects first, cancel it (and the gRPC call under it)."""
-    work_task = asyncio.ensure_future(work)
-    watcher = asyncio.create_task(_wait_for_disconnect(request))
+    """Await `work`; if the client disconnects first, cancel it (and the gRPC call under it).
+
+    `work` runs in the request's own task and one watcher task waits for the disconnect,
+    rather than a task each under `asyncio.wait`: this is on every request's path.
+    """
+    request_task = asyncio.current_task()
+    assert request_task is not None, "called outside a task"
+    watcher = asyncio.create_task(_cancel_when_gone(request, request_task))
     try:
-        await asyncio.wait({work_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        return await work
     finally:
+        # No await between `work` finishing and here, so the watcher cannot cancel late.
         watcher.cancel()
-        if not work_task.done():
-            work_task.cancel()
-    return work_task.result()
 
 
-async def _wait_for_disconnect(request: Request) -> None:
+async def _cancel_when_gone(request: Request, request_task: asyncio.Task[object]) -> None:
     # The body was read already, so the next ASGI message is the disconnect.
     while (await request.receive())["type"] != "http.disconnect":
         continue
+    request_task.cancel()
