@@ -46,7 +46,7 @@ async def wait_for_nodes(net: LocalNetwork, predicate) -> None:
 
 
 async def wait_for_job_on(net: LocalNetwork, node_id: str) -> None:
-    """Until the relay has a job running on `node_id` (dispatched to it)."""
+    """Until the relay has dispatched a job to `node_id`."""
     assert net.relay is not None
     dispatcher = net.relay.dispatcher
     async with asyncio.timeout(10):

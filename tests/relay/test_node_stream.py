@@ -323,7 +323,7 @@ async def test_a_dispatched_job_does_not_ask_the_node_to_report_its_start(
 
 
 async def test_a_sealed_request_runs_once_its_node_reports_the_start(
-    hand: HandNode, network: LocalNetwork
+    hand: HandNode, network: LocalNetwork, relay: RelayServer
 ) -> None:
     envelope = dispatch_request(hand.node_id, "req-sealed").envelope
     submit = sealed_pb2.SubmitSealedRequest(
@@ -341,8 +341,10 @@ async def test_a_sealed_request_runs_once_its_node_reports_the_start(
         assert state == sealed_pb2.REQUEST_STATE_QUEUED
         await hand.send(job_accepted=node_pb2.JobAccepted(job_id=job.job_id))
         async with asyncio.timeout(STEP_SECONDS):
-            while state == sealed_pb2.REQUEST_STATE_QUEUED:
-                state = (await sealed.RetrieveSealed(lookup, timeout=STEP_SECONDS)).state
+            await relay.dispatcher.changes.wait_until(
+                lambda: any(j.accepted for j in relay.dispatcher.jobs())
+            )
+        state = (await sealed.RetrieveSealed(lookup, timeout=STEP_SECONDS)).state
         assert state == sealed_pb2.REQUEST_STATE_RUNNING
         await hand.deliver(job.job_id)
 
