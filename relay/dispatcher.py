@@ -108,15 +108,19 @@ class Dispatcher:
         await self._acquire_slot(node, (sealed.client_public_key, sealed.request_id), budget)
         queued_for = time.monotonic() - queued_since
         job = self._start(node, model, sealed, deadline, queued_for, report_start)
+        # A timer that settles the job itself, rather than wait_for(shield(...)): this is
+        # on every request's path, and each wrapper future costs event-loop turns.
+        timer = asyncio.get_running_loop().call_later(
+            max(deadline - time.monotonic(), 0), self._expire, job, budget
+        )
         try:
-            return await asyncio.wait_for(asyncio.shield(job.result), deadline - time.monotonic())
-        except TimeoutError:
-            error = JobTimedOut(f"the compute node did not answer within {budget:.0f} s")
-            self._abandon(job, error)
-            raise error from None
+            return await job.result
         except asyncio.CancelledError:
+            # Cancelling this task cancelled job.result too: the outcome is CANCELLED.
             self._abandon(job, JobCancelled("the caller stopped waiting"))
             raise
+        finally:
+            timer.cancel()
 
     async def _acquire_slot(self, node: NodeSession, key: tuple[str, str], budget: float) -> None:
         """Wait for a slot on `node`, unless the request is cancelled or time runs out."""
@@ -181,6 +185,9 @@ class Dispatcher:
         log.info("job dispatched", extra={"job_id": job.job_id, "node_id": node.node_id})
         self.events.publish(JobDispatched(job.job_id, node.node_id, model, queued_for))
         return job
+
+    def _expire(self, job: JobRecord, budget: float) -> None:
+        self._abandon(job, JobTimedOut(f"the compute node did not answer within {budget:.0f} s"))
 
     def _abandon(self, job: JobRecord, why: RelayError) -> None:
         """The caller stopped waiting: tell the node to stop; its slot frees when it reports.
