@@ -57,6 +57,7 @@ class NodeAgent:
         self._executor = ThreadPoolExecutor(engine.slots, thread_name_prefix="generate")
         self._running: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._write_lock = asyncio.Lock()
 
     @property
     def active_jobs(self) -> int:
@@ -87,6 +88,7 @@ class NodeAgent:
             outbound: asyncio.Queue[node_pb2.ConnectRequest] = asyncio.Queue()
             interval = await self._register(call)
             backoff.reset()
+            self._write_lock = asyncio.Lock()
             helpers = [
                 asyncio.create_task(self._write(call, outbound)),
                 asyncio.create_task(self._heartbeat(outbound, interval)),
@@ -142,7 +144,7 @@ class NodeAgent:
                 await _raise_call_error(call, "relay closed the stream")
             kind = message.WhichOneof("payload")
             if kind == "job":
-                self._accept(message.job, outbound, refuse=draining)
+                self._accept(call, message.job, outbound, refuse=draining)
             elif kind == "cancel_job":
                 self._cancel(message.cancel_job.job_id)
             elif kind == "drain":
@@ -153,7 +155,11 @@ class NodeAgent:
                 return
 
     def _accept(
-        self, job: node_pb2.Job, outbound: asyncio.Queue[node_pb2.ConnectRequest], refuse: bool
+        self,
+        call: grpc.aio.StreamStreamCall,
+        job: node_pb2.Job,
+        outbound: asyncio.Queue[node_pb2.ConnectRequest],
+        refuse: bool,
     ) -> None:
         if refuse or len(self._running) >= self.engine.slots:
             reply = JobReply(
@@ -167,7 +173,7 @@ class NodeAgent:
             )
         cancelled = threading.Event()
         self._running[job.job_id] = cancelled
-        task = asyncio.create_task(self._run_job(_ticket(job), cancelled, job, outbound))
+        task = asyncio.create_task(self._run_job(_ticket(job), cancelled, job, call))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -176,7 +182,7 @@ class NodeAgent:
         ticket: JobTicket,
         cancelled: threading.Event,
         job: node_pb2.Job,
-        outbound: asyncio.Queue[node_pb2.ConnectRequest],
+        call: grpc.aio.StreamStreamCall,
     ) -> None:
         loop = asyncio.get_running_loop()
         remaining = (
@@ -185,7 +191,7 @@ class NodeAgent:
         timer = loop.call_later(max(remaining, 0), cancelled.set) if remaining is not None else None
         try:
             reply = await loop.run_in_executor(self._executor, self.runner.run, ticket, cancelled)
-            outbound.put_nowait(_result_message(reply))
+            await self._send_result(call, _result_message(reply))
         finally:
             if timer is not None:
                 timer.cancel()
@@ -207,12 +213,23 @@ class NodeAgent:
             async with asyncio.timeout(grace_seconds):
                 await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    @staticmethod
-    async def _write(
-        call: grpc.aio.StreamStreamCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
+    async def _send_result(
+        self, call: grpc.aio.StreamStreamCall, result: node_pb2.ConnectRequest
     ) -> None:
+        """Write a result from the job's own task: handing it to the writer would cost an
+        event-loop turn on every job's path. A broken stream ends the session anyway."""
+        with contextlib.suppress(grpc.aio.AioRpcError, grpc.aio.UsageError):
+            async with self._write_lock:
+                await call.write(result)
+
+    async def _write(
+        self, call: grpc.aio.StreamStreamCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
+    ) -> None:
+        """Heartbeats, job starts and refusals: everything but results."""
         while True:
-            await call.write(await outbound.get())
+            message = await outbound.get()
+            async with self._write_lock:
+                await call.write(message)
 
     async def _heartbeat(
         self, outbound: asyncio.Queue[node_pb2.ConnectRequest], interval: float

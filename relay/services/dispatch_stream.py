@@ -33,6 +33,7 @@ class DispatchStreamSession:
         self._dispatch = dispatch
         self._calls: dict[int, asyncio.Task[None]] = {}
         self._outbound: asyncio.Queue[inference_pb2.DispatchStreamResponse] = asyncio.Queue()
+        self._write_lock = asyncio.Lock()
 
     async def serve(self, context: grpc.aio.ServicerContext) -> None:
         writer = asyncio.create_task(self._write(context))
@@ -50,23 +51,33 @@ class DispatchStreamSession:
                 return
             action = message.WhichOneof("action")
             if action == "dispatch":
-                self._start(message.call_id, message.dispatch)
+                self._start(context, message.call_id, message.dispatch)
             elif action == "cancel":
                 task = self._calls.get(message.call_id)
                 if task is not None:
                     task.cancel()
 
-    def _start(self, call_id: int, streamed: inference_pb2.StreamedDispatch) -> None:
+    def _start(
+        self,
+        context: grpc.aio.ServicerContext,
+        call_id: int,
+        streamed: inference_pb2.StreamedDispatch,
+    ) -> None:
         if call_id in self._calls or len(self._calls) >= MAX_CALLS_IN_FLIGHT:
             code = grpc.StatusCode.RESOURCE_EXHAUSTED
             reason = "call id in use" if call_id in self._calls else "too many calls in flight"
             self._reply_error(call_id, code, reason, "")
             return
-        task = asyncio.create_task(self._run(call_id, streamed))
+        task = asyncio.create_task(self._run(context, call_id, streamed))
         self._calls[call_id] = task
         task.add_done_callback(lambda _: self._calls.pop(call_id, None))
 
-    async def _run(self, call_id: int, streamed: inference_pb2.StreamedDispatch) -> None:
+    async def _run(
+        self,
+        context: grpc.aio.ServicerContext,
+        call_id: int,
+        streamed: inference_pb2.StreamedDispatch,
+    ) -> None:
         timeout = (
             streamed.timeout.ToTimedelta().total_seconds() if streamed.HasField("timeout") else None
         )
@@ -88,9 +99,10 @@ class DispatchStreamSession:
             log.error("dispatch failed: %s", type(error).__name__, extra={"call_id": call_id})
             self._reply_error(call_id, grpc.StatusCode.INTERNAL, "internal relay error", "")
         else:
-            self._outbound.put_nowait(
-                inference_pb2.DispatchStreamResponse(call_id=call_id, response=reply)
-            )
+            # Answered: a cancel arriving now must not interrupt the write below.
+            self._calls.pop(call_id, None)
+            answer = inference_pb2.DispatchStreamResponse(call_id=call_id, response=reply)
+            await self._answer(context, answer)
 
     def _reply_error(
         self,
@@ -107,6 +119,21 @@ class DispatchStreamSession:
             inference_pb2.DispatchStreamResponse(call_id=call_id, error=error)
         )
 
+    async def _answer(
+        self, context: grpc.aio.ServicerContext, answer: inference_pb2.DispatchStreamResponse
+    ) -> None:
+        """Write a successful answer from the call's own task: no hand-off to the writer,
+        which would cost an event-loop turn on every request's path."""
+        try:
+            async with self._write_lock:
+                await context.write(answer)
+        except Exception as error:  # the stream broke: the gateway fails the call itself
+            log.info("dispatch answer not written: %s", type(error).__name__)
+
     async def _write(self, context: grpc.aio.ServicerContext) -> None:
+        """Errors go through this one writer (they are sent from the reader, which must
+        not wait on a write)."""
         while True:
-            await context.write(await self._outbound.get())
+            message = await self._outbound.get()
+            async with self._write_lock:
+                await context.write(message)
