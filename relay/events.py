@@ -97,6 +97,7 @@ class EventBus:
         self._listeners: list[Listener] = []
         self._queues: set[asyncio.Queue[Stamped]] = set()
         self._queue_size = subscriber_queue_size
+        self._pending: list[Stamped] = []
         self.dropped = 0
 
     def listen(self, listener: Listener) -> None:
@@ -107,7 +108,29 @@ class EventBus:
         self._listeners.append(listener)
 
     def publish(self, event: Event) -> None:
+        """Stamp `event` now; deliver it on the next event-loop turn.
+
+        Jobs publish on the request's path (dispatched, finished): delivering later
+        lets the job or its answer go out first. Order is kept. Outside a running
+        loop, delivery is immediate.
+        """
         stamped = Stamped(event)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._deliver(stamped)
+            return
+        if not self._pending:
+            loop.call_soon(self.flush)
+        self._pending.append(stamped)
+
+    def flush(self) -> None:
+        """Deliver every pending event now (tests; shutdown)."""
+        pending, self._pending = self._pending, []
+        for stamped in pending:
+            self._deliver(stamped)
+
+    def _deliver(self, stamped: Stamped) -> None:
         for listener in self._listeners:
             listener(stamped)
         for queue in self._queues:

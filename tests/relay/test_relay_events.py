@@ -32,12 +32,20 @@ STEP = 5.0
 
 
 class Recorder:
+    """What listeners were told; reading it first delivers what the bus holds back."""
+
     def __init__(self, bus: EventBus) -> None:
-        self.events: list[object] = []
+        self._bus = bus
+        self._events: list[object] = []
         bus.listen(self._on)
 
+    @property
+    def events(self) -> list[object]:
+        self._bus.flush()
+        return self._events
+
     def _on(self, stamped: Stamped) -> None:
-        self.events.append(stamped.event)
+        self._events.append(stamped.event)
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]
@@ -224,3 +232,21 @@ async def test_polling_nodes_join_and_their_lapsed_lease_is_a_departure(bus, rec
     joined, left = recorder.events
     assert isinstance(joined, NodeJoined) and joined.transport == "polling"
     assert isinstance(left, NodeLeft) and left.reason == "lease_expired"
+
+
+async def test_events_reach_listeners_after_the_publisher_in_order_and_stamped() -> None:
+    """Jobs publish on the request's path: delivery waits a loop turn, nothing reorders."""
+    bus = EventBus()
+    heard: list[Stamped] = []
+    bus.listen(heard.append)
+    before = time.time()
+    bus.publish(NodeLeft("node-a", "drained"))
+    bus.publish(NodeOffline("node-b", 1.0))
+    assert heard == []  # the publisher's own work goes first
+    delivered = asyncio.get_running_loop().create_future()
+    bus.listen(lambda stamped: delivered.done() or delivered.set_result(None))
+    bus.publish(NodeOnline("node-c"))
+    async with asyncio.timeout(STEP):
+        await delivered
+    assert [type(s.event) for s in heard] == [NodeLeft, NodeOffline, NodeOnline]
+    assert all(before <= s.time <= time.time() for s in heard)
