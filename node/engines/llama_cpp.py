@@ -50,6 +50,18 @@ def _disable_extra_buffers() -> None:
     lib.llama_model_default_params = safe_defaults
 
 
+def _warm_up(llm: Any) -> None:
+    """Decode one short prompt before serving.
+
+    With llama-cpp-python 0.3.36 and SmolLM2, the first sampled (temperature > 0)
+    answer of a fresh context is gibberish ("Der Königin Deutschland, ..." to "What
+    is the capital of Germany?" at 0.2), every time; after any one decode, answers
+    are sound. Costs one one-word prompt per slot at start-up.
+    """
+    llm.create_completion(prompt=llm.tokenize(b"Hello", add_bos=True), max_tokens=1, temperature=0)
+    llm.reset()
+
+
 class LlamaCppEngine:
     name = "llama_cpp"
 
@@ -66,15 +78,15 @@ class LlamaCppEngine:
         self.n_ctx = n_ctx
         self._pool: queue.Queue[Any] = queue.Queue()
         for _ in range(slots):
-            self._pool.put(
-                llama_cpp.Llama(
-                    model_path=str(model_path),
-                    n_ctx=n_ctx,
-                    n_threads=n_threads,
-                    n_threads_batch=n_threads,
-                    verbose=False,
-                )
+            llm = llama_cpp.Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                verbose=False,
             )
+            _warm_up(llm)
+            self._pool.put(llm)
         sample = self._pool.queue[0]
         template = sample.metadata.get("tokenizer.chat_template")
         if not template:

@@ -50,3 +50,21 @@ async def test_max_tokens_bounds_real_generation(network: LocalNetwork, smollm2)
     )
     assert reply.choices[0].finish_reason == "length"
     assert reply.usage is not None and reply.usage.completion_tokens == 5
+
+
+def test_a_fresh_engines_first_answer_at_the_default_temperature_is_sound() -> None:
+    """What a user's first `chat.completions.create` without `temperature` gets: the
+    engine's first sampled answer once came out as gibberish (see `_warm_up`)."""
+    import threading
+
+    from node.engines.base import GenerationRequest
+    from node.engines.llama_cpp import LlamaCppEngine
+
+    engine = LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
+    try:
+        question = {"role": "user", "content": "What is the capital of Germany?"}
+        request = GenerationRequest(kind="chat", messages=[question], max_tokens=32)
+        generation = engine.generate(request, threading.Event())
+    finally:
+        engine.close()
+    assert "Berlin" in generation.text
