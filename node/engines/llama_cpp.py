@@ -56,7 +56,9 @@ def _warm_up(llm: Any) -> None:
     With llama-cpp-python 0.3.36 and SmolLM2, the first sampled (temperature > 0)
     answer of a fresh context is gibberish ("Der Königin Deutschland, ..." to "What
     is the capital of Germany?" at 0.2), every time; after any one decode, answers
-    are sound. Costs one one-word prompt per slot at start-up.
+    are sound. Costs one one-word prompt per slot, on its first job: in the thread
+    that serves it, since llama.cpp's worker threads follow the calling thread and a
+    warm-up on another thread slowed every later generation by a fifth.
     """
     llm.create_completion(prompt=llm.tokenize(b"Hello", add_bos=True), max_tokens=1, temperature=0)
     llm.reset()
@@ -85,8 +87,8 @@ class LlamaCppEngine:
                 n_threads_batch=n_threads,
                 verbose=False,
             )
-            _warm_up(llm)
             self._pool.put(llm)
+        self._cold: set[int] = {id(llm) for llm in self._pool.queue}
         sample = self._pool.queue[0]
         template = sample.metadata.get("tokenizer.chat_template")
         if not template:
@@ -113,6 +115,9 @@ class LlamaCppEngine:
     def generate(self, request: GenerationRequest, cancelled: threading.Event) -> Generation:
         llm = self._pool.get()
         try:
+            if id(llm) in self._cold:
+                _warm_up(llm)
+                self._cold.discard(id(llm))
             return self._generate(llm, request, cancelled)
         finally:
             self._pool.put(llm)
