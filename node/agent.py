@@ -173,29 +173,28 @@ class NodeAgent:
             )
         cancelled = threading.Event()
         self._running[job.job_id] = cancelled
-        task = asyncio.create_task(self._run_job(_ticket(job), cancelled, job, call))
+        # Hand the job to a worker thread now, not from a task's first step: that would
+        # cost an event-loop turn before generation starts, on every job's path.
+        loop = asyncio.get_running_loop()
+        reply = loop.run_in_executor(self._executor, self.runner.run, _ticket(job), cancelled)
+        timer = _deadline_timer(loop, job, cancelled)
+        task = asyncio.create_task(self._finish_job(job.job_id, reply, timer, call))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_job(
+    async def _finish_job(
         self,
-        ticket: JobTicket,
-        cancelled: threading.Event,
-        job: node_pb2.Job,
+        job_id: str,
+        reply: asyncio.Future[JobReply],
+        timer: asyncio.TimerHandle | None,
         call: grpc.aio.StreamStreamCall,
     ) -> None:
-        loop = asyncio.get_running_loop()
-        remaining = (
-            job.deadline.ToNanoseconds() / 1e9 - time.time() if job.HasField("deadline") else None
-        )
-        timer = loop.call_later(max(remaining, 0), cancelled.set) if remaining is not None else None
         try:
-            reply = await loop.run_in_executor(self._executor, self.runner.run, ticket, cancelled)
-            await self._send_result(call, _result_message(reply))
+            await self._send_result(call, _result_message(await reply))
         finally:
             if timer is not None:
                 timer.cancel()
-            self._running.pop(ticket.job_id, None)
+            self._running.pop(job_id, None)
 
     def _cancel(self, job_id: str) -> None:
         event = self._running.get(job_id)
@@ -238,6 +237,16 @@ class NodeAgent:
             await asyncio.sleep(interval)
             beat = node_pb2.Heartbeat(active_jobs=self.active_jobs)
             outbound.put_nowait(node_pb2.ConnectRequest(heartbeat=beat))
+
+
+def _deadline_timer(
+    loop: asyncio.AbstractEventLoop, job: node_pb2.Job, cancelled: threading.Event
+) -> asyncio.TimerHandle | None:
+    """Stops generation (between tokens) once the job's deadline passes."""
+    if not job.HasField("deadline"):
+        return None
+    remaining = job.deadline.ToNanoseconds() / 1e9 - time.time()
+    return loop.call_later(max(remaining, 0), cancelled.set)
 
 
 def _ticket(job: node_pb2.Job) -> JobTicket:
