@@ -58,7 +58,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import transport_floor
 from cryptography.hazmat.primitives.asymmetric import rsa
+from report import format_table
 
 from e2ee import (
     Envelope,
@@ -92,11 +94,12 @@ class Plan:
     requests: int
     warmup: int
     generation_runs: int
+    floor: transport_floor.FloorPlan
     max_tokens: int = 128
 
 
-FULL = Plan(rounds=5, requests=200, warmup=50, generation_runs=7)
-QUICK = Plan(rounds=3, requests=50, warmup=20, generation_runs=3)
+FULL = Plan(rounds=5, requests=200, warmup=50, generation_runs=7, floor=transport_floor.FULL)
+QUICK = Plan(rounds=3, requests=50, warmup=20, generation_runs=3, floor=transport_floor.QUICK)
 
 
 class BenchError(RuntimeError):
@@ -598,18 +601,6 @@ def generation_row(direct: GenerationRuns, network: GenerationRuns, max_tokens: 
     ]
 
 
-def format_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
-        return " | ".join([first, *rest])
-
-    rule = "-+-".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *(line(row) for row in rows)])
-
-
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -644,6 +635,7 @@ class Report:
     echo: EchoResult
     direct: GenerationRuns
     network: GenerationRuns
+    floor: transport_floor.Floor
     busy_before: float | None
     busy_after: float | None
     seconds: float
@@ -689,7 +681,29 @@ def render(report: Report) -> str:
         ],
     )
     notes = generation_notes(report.direct, report.network, report.plan.max_tokens)
-    return "\n".join([*header_lines(report), "", main_table, *notes, "", cpu_table(report.echo)])
+    return "\n".join(
+        [
+            *header_lines(report),
+            "",
+            main_table,
+            *notes,
+            "",
+            cpu_table(report.echo),
+            "",
+            transport_floor.render(report.floor),
+            floor_note(report),
+        ]
+    )
+
+
+def floor_note(report: Report) -> str:
+    """How much of the added latency the bare hops alone cost, measured in this run."""
+    added = report.echo.plaintext.median_p50 - report.echo.direct.median_p50
+    floor = report.floor.echo_path_ms
+    return (
+        f"echo plaintext (httpx) added p50 {added:.3f} ms = transport floor {floor:.3f} ms "
+        f"+ token.place {added - floor:+.3f} ms"
+    )
 
 
 def generation_notes(direct: GenerationRuns, network: GenerationRuns, max_tokens: int) -> list[str]:
@@ -729,6 +743,7 @@ def as_json(report: Report) -> dict[str, Any]:
             for mode in ("plaintext", "plaintext_stdlib", "encrypted")
         },
         "cpu_ms_per_request": {mode: usage.per_request_ms() for mode, usage in echo.cpu.items()},
+        "transport_floor": transport_floor.as_json(report.floor),
         "generation": {
             "direct_tokens_per_second": direct.tokens_per_second,
             "network_tokens_per_second": network.tokens_per_second,
@@ -771,10 +786,13 @@ def run(plan: Plan) -> Report:
         echo_node = network.start_node("echo")
         echo = measure_echo(network, plan)
         network.stop_node(echo_node, ECHO_MODEL)
+        progress("transport floor: bare gRPC and HTTP hops")
+        floor = transport_floor.measure(plan.floor)
         progress("generation: SmolLM2 in this process and through a llama_cpp node")
         direct, through_network = measure_generation(network, job, plan.generation_runs)
     seconds = time.monotonic() - started
-    return Report(plan, echo, direct, through_network, busy_before, cpu_busy_share(), seconds)
+    busy_after = cpu_busy_share()
+    return Report(plan, echo, direct, through_network, floor, busy_before, busy_after, seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
