@@ -102,7 +102,7 @@ async def serve_grpc(port_file: Path) -> None:
     async def hop(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> None:
         async for request in requests:
             entered = time.monotonic_ns()
-            idle_s = request[0] / 1000  # the client says how long to stay busy-idle
+            idle_s = request[0] / 1000  # ms to wait before answering, while the client idles
             if idle_s:
                 await asyncio.sleep(idle_s)
             answer = STAMPS.pack(entered, time.monotonic_ns()) + bytes(ANSWER_BYTES)
