@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -60,6 +59,7 @@ from typing import Any
 import httpx
 import transport_floor
 from cryptography.hazmat.primitives.asymmetric import rsa
+from loopback import free_port
 from report import format_table
 
 from e2ee import (
@@ -139,12 +139,6 @@ class LatencyRounds:
 
 
 # --- child processes --------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

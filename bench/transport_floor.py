@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from loopback import free_port
 from report import format_table
 
 IDLE_MS = 2.0
@@ -79,8 +80,16 @@ class OneWay:
         self.down.append(statistics.median(downs))
 
     @property
+    def up_ms(self) -> float:
+        return statistics.median(self.up)
+
+    @property
+    def down_ms(self) -> float:
+        return statistics.median(self.down)
+
+    @property
     def round_trip(self) -> float:
-        return statistics.median(self.up) + statistics.median(self.down)
+        return self.up_ms + self.down_ms
 
 
 @dataclass
@@ -162,13 +171,6 @@ def _listening(ready: Path | None, port: int | None) -> bool:
         return probe.connect_ex(("127.0.0.1", port or 0)) == 0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 # --- the clients ------------------------------------------------------------------------
 
 
@@ -202,39 +204,47 @@ async def grpc_hops(port: int, count: int, idle_ms: float) -> tuple[list[float],
     return ups, downs
 
 
-def http_hops_httpx(client: httpx.Client, count: int, idle_ms: float) -> tuple[list, list]:
+def http_hops(
+    post: Callable[[dict[str, str]], str], count: int, idle_ms: float
+) -> tuple[list[float], list[float]]:
+    """`post` sends one request with these headers, reads the reply, returns its x-stamps."""
     ups, downs = [], []
     headers = {"x-idle-ms": str(int(idle_ms))}
     for _ in range(count):
         if idle_ms:
             busy_wait(idle_ms)
         sent = time.monotonic_ns()
+        stamps = post(headers)
+        done = time.monotonic_ns()
+        entered, left = map(int, stamps.split())
+        ups.append(ms(entered - sent))
+        downs.append(ms(done - left))
+    return ups, downs
+
+
+def httpx_post(client: httpx.Client) -> Callable[[dict[str, str]], str]:
+    def post(headers: dict[str, str]) -> str:
         reply = client.post("/v1/chat/completions", json=HTTP_BODY, headers=headers)
         reply.json()
-        done = time.monotonic_ns()
-        entered, left = map(int, reply.headers["x-stamps"].split())
-        ups.append(ms(entered - sent))
-        downs.append(ms(done - left))
-    return ups, downs
+        return reply.headers["x-stamps"]
+
+    return post
 
 
-def http_hops_stdlib(
-    connection: http.client.HTTPConnection, count: int, idle_ms: float
-) -> tuple[list[float], list[float]]:
-    ups, downs = [], []
-    headers = {"Content-Type": "application/json", "x-idle-ms": str(int(idle_ms))}
-    for _ in range(count):
-        if idle_ms:
-            busy_wait(idle_ms)
-        sent = time.monotonic_ns()
-        connection.request("POST", "/v1/chat/completions", json.dumps(HTTP_BODY), headers)
+def stdlib_post(connection: http.client.HTTPConnection) -> Callable[[dict[str, str]], str]:
+    def post(headers: dict[str, str]) -> str:
+        body = json.dumps(HTTP_BODY)
+        connection.request(
+            "POST", "/v1/chat/completions", body, {"Content-Type": "application/json", **headers}
+        )
         reply = connection.getresponse()
         json.loads(reply.read())
-        done = time.monotonic_ns()
-        entered, left = map(int, (reply.getheader("x-stamps") or "0 0").split())
-        ups.append(ms(entered - sent))
-        downs.append(ms(done - left))
-    return ups, downs
+        stamps = reply.getheader("x-stamps")
+        if stamps is None:
+            raise RuntimeError(f"the floor's HTTP server answered {reply.status} without stamps")
+        return stamps
+
+    return post
 
 
 def measure(plan: FloorPlan) -> Floor:
@@ -251,21 +261,21 @@ def measure(plan: FloorPlan) -> Floor:
             base_url = f"http://127.0.0.1:{http_port}"
             connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
             with httpx.Client(base_url=base_url, timeout=30, trust_env=False) as client:
+                posts = {
+                    "HTTP (httpx)": httpx_post(client),
+                    "HTTP (http.client)": stdlib_post(connection),
+                }
                 asyncio.run(grpc_hops(grpc_port, plan.warmup, 0))
-                http_hops_httpx(client, plan.warmup, 0)
-                http_hops_stdlib(connection, plan.warmup, 0)
+                for post in posts.values():
+                    http_hops(post, plan.warmup, 0)
                 for _ in range(plan.rounds):
                     for spacing, idle_ms in (("hot", 0.0), ("idle", IDLE_MS)):
                         count = plan.messages if spacing == "hot" else plan.messages // 2
                         floor.hop("gRPC", spacing).add(
                             *asyncio.run(grpc_hops(grpc_port, count, idle_ms))
                         )
-                        floor.hop("HTTP (httpx)", spacing).add(
-                            *http_hops_httpx(client, count, idle_ms)
-                        )
-                        floor.hop("HTTP (http.client)", spacing).add(
-                            *http_hops_stdlib(connection, count, idle_ms)
-                        )
+                        for kind, post in posts.items():
+                            floor.hop(kind, spacing).add(*http_hops(post, count, idle_ms))
             connection.close()
     return floor
 
@@ -278,8 +288,8 @@ def rows(floor: Floor) -> list[list[str]]:
     for kind in ("gRPC", "HTTP (httpx)", "HTTP (http.client)"):
         for spacing in ("hot", "idle"):
             hop = floor.hop(kind, spacing)
-            up, down = statistics.median(hop.up), statistics.median(hop.down)
-            table.append([f"{kind}, {spacing}", f"{up:.3f}", f"{down:.3f}", f"{up + down:.3f}"])
+            cells = (hop.up_ms, hop.down_ms, hop.round_trip)
+            table.append([f"{kind}, {spacing}", *(f"{cell:.3f}" for cell in cells)])
     floor_row = ["echo path floor: HTTP (httpx) + 2 x gRPC, idle", "", ""]
     table.append([*floor_row, f"{floor.echo_path_ms:.3f}"])
     return table
