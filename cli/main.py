@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
 
+from cli import event_loop
 from cli.admin import add_admin_parser
 from cli.logs import LOG_FORMATS, configure_logging
 from cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # gRPC callback, otherwise waits for the event loop's slice to run out.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     try:
-        return asyncio.run(_dispatch(args))
+        return event_loop.run(_dispatch(args))
     except KeyboardInterrupt:
         return 130
 
