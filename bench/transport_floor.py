@@ -16,6 +16,8 @@ receiving side idle for ``IDLE_MS`` before each message while the sender stays o
 CPU ("idle"): in the echo path every process waits 0.5-4.5 ms for the other hops, and
 on a virtual machine a process woken from idle pays several times the hot cost (the
 longer the idle, the more). floor = HTTP round trip + 2 x gRPC round trip, idle, httpx.
+Every process runs on the event loop the network's processes run on (cli/event_loop.py;
+uvicorn picks the same one), so the floor moves with the network when the loop changes.
 
 Run alone from the repo root: ``.venv/bin/python bench/transport_floor.py [--quick]``;
 ``bench/network_overhead.py`` runs it too and prints its table after its own.
@@ -46,6 +48,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from loopback import free_port
 from report import format_table
+
+from cli import event_loop
 
 IDLE_MS = 2.0
 STAMPS = struct.Struct("!qq")  # handler entry, handler exit (monotonic ns)
@@ -265,14 +269,14 @@ def measure(plan: FloorPlan) -> Floor:
                     "HTTP (httpx)": httpx_post(client),
                     "HTTP (http.client)": stdlib_post(connection),
                 }
-                asyncio.run(grpc_hops(grpc_port, plan.warmup, 0))
+                event_loop.run(grpc_hops(grpc_port, plan.warmup, 0))
                 for post in posts.values():
                     http_hops(post, plan.warmup, 0)
                 for _ in range(plan.rounds):
                     for spacing, idle_ms in (("hot", 0.0), ("idle", IDLE_MS)):
                         count = plan.messages if spacing == "hot" else plan.messages // 2
                         floor.hop("gRPC", spacing).add(
-                            *asyncio.run(grpc_hops(grpc_port, count, idle_ms))
+                            *event_loop.run(grpc_hops(grpc_port, count, idle_ms))
                         )
                         for kind, post in posts.items():
                             floor.hop(kind, spacing).add(*http_hops(post, count, idle_ms))
@@ -316,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve-http", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_grpc:
-        asyncio.run(serve_grpc(args.serve_grpc))
+        event_loop.run(serve_grpc(args.serve_grpc))
         return 0
     if args.serve_http:
         serve_http(args.serve_http)
