@@ -62,6 +62,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from loopback import free_port
 from report import format_table
 
+from cli import event_loop
 from e2ee import (
     Envelope,
     generate_private_key,
@@ -605,6 +606,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "processor": platform.machine(),
+        "event_loop": event_loop.name(),
     }
 
 
@@ -655,7 +657,7 @@ def header_lines(report: Report) -> list[str]:
     info, plan = machine(), report.plan
     lines = [
         f"token.place network overhead - {info['cpus']} CPUs, {info['processor']}, "
-        f"Python {info['python']}, {info['platform']}",
+        f"Python {info['python']} on {info['event_loop']}, {info['platform']}",
         f"echo: {plan.rounds} rounds x {plan.requests} requests per mode after "
         f"{plan.warmup} warm-up, loopback, keep-alive HTTP; values are medians over rounds",
         f"generation: completion at temperature 0, max_tokens {plan.max_tokens}, "

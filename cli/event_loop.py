@@ -22,3 +22,12 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def name() -> str:
+    """The loop `run` uses, "uvloop <version>" or "asyncio" (benchmarks print it)."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    return f"uvloop {uvloop.__version__}"

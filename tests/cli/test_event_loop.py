@@ -24,3 +24,10 @@ def test_processes_run_on_uvloop() -> None:
 def test_falls_back_to_asyncio_without_uvloop(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "uvloop", None)  # makes `import uvloop` fail
     assert event_loop.run(_running_loop_module()).startswith("asyncio")
+
+
+def test_name_says_which_loop_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = event_loop.run(_running_loop_module()).split(".")[0]
+    assert event_loop.name().split()[0] == expected
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    assert event_loop.name() == "asyncio"
