@@ -166,8 +166,9 @@ class Child:
 class Network:
     """Relay, gateway and nodes as `tokenplace` child processes on loopback ports."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, repo: Path = REPO_ROOT) -> None:
         self.workdir = workdir
+        self.repo = repo  # the checkout whose code the children run
         self.relay_address = f"127.0.0.1:{free_port()}"
         self.gateway_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.gateway_port}"
@@ -179,6 +180,8 @@ class Network:
             # A benchmark is a flood from one address: lift open mode's per-IP limits.
             "TOKENPLACE_RELAY_IP_REQUESTS_PER_MINUTE": "100000000",
             "TOKENPLACE_RELAY_IP_CONCURRENT_REQUESTS": "10000",
+            # Not the fixed default: a leftover relay, or a second network, holds it.
+            "TOKENPLACE_RELAY_METRICS_PORT": str(free_port()),
         }
 
     def spawn(self, name: str, argv: list[str]) -> Child:
@@ -186,7 +189,7 @@ class Network:
         command = [sys.executable, "-m", "cli.main", "--log-level", "WARNING", *argv]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=self.env
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=self.repo, env=self.env
             )
         child = Child(name, process, log_path)
         self.children.append(child)
