@@ -21,10 +21,11 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
 
 from e2ee.envelope import (
     AES_KEY_BYTES,
@@ -36,6 +37,8 @@ from e2ee.envelope import (
     unwrap_key,
 )
 from e2ee.keys import load_public_key
+
+M = TypeVar("M", bound=BaseModel)
 
 # A wrapped key is used for at most this many messages or this long, then replaced.
 MAX_USES_PER_KEY = 4096
@@ -79,6 +82,10 @@ class Sealer:
 
     def seal_json(self, value: Any, public_key: str | rsa.RSAPublicKey) -> Envelope:
         return self.seal(json.dumps(value, separators=(",", ":")).encode("utf-8"), public_key)
+
+    def seal_model(self, model: BaseModel, public_key: str | rsa.RSAPublicKey) -> Envelope:
+        """`model` as compact JSON, None fields left out, serialized by pydantic-core."""
+        return self.seal(model.model_dump_json(exclude_none=True).encode("utf-8"), public_key)
 
     def _send_key(self, public_key: str | rsa.RSAPublicKey) -> _SendKey:
         identity = public_key if isinstance(public_key, str) else public_key.public_numbers().n
@@ -128,6 +135,13 @@ class Opener:
             return json.loads(plaintext)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise DecryptionError("decrypted payload is not JSON") from exc
+
+    def open_model(self, envelope: Envelope, model: type[M]) -> M:
+        """Open and validate in one pass (pydantic-core parses the JSON itself).
+
+        Raises DecryptionError, or pydantic's ValidationError for JSON that is not a `model`.
+        """
+        return model.model_validate_json(self.open(envelope))
 
     def _open_and_remember(self, envelope: Envelope) -> bytes:
         aead = AESGCM(unwrap_key(envelope, self.private_key))

@@ -99,7 +99,7 @@ class CompletionService:
         inner = InnerRequest(
             request_id=request_id, client_public_key=self.public_key, request=request
         )
-        sealed = self.sealer.seal_json(inner.model_dump(exclude_none=True), node.public_key)
+        sealed = self.sealer.seal_model(inner, node.public_key)
         dispatched = await self.relay.dispatch(
             node.node_id,
             request.model,
@@ -110,7 +110,7 @@ class CompletionService:
             metadata=metadata,
         )
         try:
-            reply = InnerResponse.model_validate(self.opener.open_json(dispatched.response))
+            reply = self.opener.open_model(dispatched.response, InnerResponse)
         except (DecryptionError, ValueError):
             raise APIError(
                 502,

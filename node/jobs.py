@@ -87,7 +87,7 @@ class JobRunner:
 
     def _open(self, ticket: JobTicket) -> InnerRequest:
         try:
-            inner = InnerRequest.model_validate(self.opener.open_json(ticket.envelope))
+            inner = self.opener.open_model(ticket.envelope, InnerRequest)
         except DecryptionError as exc:
             raise _Refused(Failure.BAD_ENVELOPE, str(exc)) from exc
         except ValidationError as exc:
@@ -123,9 +123,7 @@ class JobRunner:
     def _seal(
         self, ticket: JobTicket, reply: InnerResponse, generation: Generation | None = None
     ) -> JobReply:
-        sealed = self.sealer.seal_json(
-            reply.model_dump(exclude_none=True), ticket.client_public_key
-        )
+        sealed = self.sealer.seal_model(reply, ticket.client_public_key)
         return JobReply(
             ticket.job_id,
             sealed=sealed,

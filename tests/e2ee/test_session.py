@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import ValidationError
 
 from e2ee import DecryptionError, open_json, public_key_b64, seal_json
+from e2ee.payload import InnerRequest, JobRequest, SamplingOptions
 from e2ee.session import Opener, Sealer
 
 
@@ -107,3 +109,20 @@ def test_opener_forgets_the_oldest_keys_beyond_its_bound(key) -> None:
     assert counting.decryptions == 3
     opener.open(envelopes[0])  # forgotten: unwrapped again
     assert counting.decryptions == 4
+
+
+def test_a_sealed_model_opens_as_that_model_anywhere(key) -> None:
+    """seal_model writes plain v1 JSON: a receiver with no session reads it too."""
+    request = JobRequest(model="m", prompt="héllo", options=SamplingOptions(max_tokens=3))
+    inner = InnerRequest(request_id="req_1", client_public_key="k", request=request)
+    sealed = Sealer().seal_model(inner, public_key_b64(key))
+    assert Opener(key).open_model(sealed, InnerRequest) == inner
+    plain = open_json(sealed, key)
+    assert plain["request"]["prompt"] == "héllo"
+    assert "messages" not in plain["request"]  # None fields are left out, as before
+
+
+def test_open_model_rejects_json_of_another_shape(key) -> None:
+    sealed = Sealer().seal_json({"request_id": "req_1"}, public_key_b64(key))
+    with pytest.raises(ValidationError):
+        Opener(key).open_model(sealed, InnerRequest)
