@@ -81,7 +81,7 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, body_models=completions.BODY_MODELS)
     for router in ALIASED_ROUTERS:
         app.include_router(router, prefix="/api/v1")
         app.include_router(router, prefix="/v1")

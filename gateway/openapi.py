@@ -2,18 +2,24 @@
 
 FastAPI documents a 422 on every route with parameters; this gateway turns
 validation errors into OpenAI-style 400s, so the document says that instead. Every
-route with a request body can also answer 413 (gateway.limits.BodySizeLimit).
+route with a request body can also answer 413 (gateway.limits.BodySizeLimit). Routes
+that parse their own body (gateway.json_body) name its model, and pydantic's validation
+schema of it (and of the models it nests) joins the components.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Security
 from fastapi.openapi.utils import get_openapi
 from fastapi.security import APIKeyHeader, HTTPBearer
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+REF_TEMPLATE = "#/components/schemas/{model}"
+ERROR_REF = {"$ref": REF_TEMPLATE.format(model="ErrorResponse")}
 # Route dependencies that document the operator token (auto_error=False: nothing is enforced
 # here; gateway.operator reads the token and the relay checks it).
 OPERATOR_SECURITY = [
@@ -22,14 +28,13 @@ OPERATOR_SECURITY = [
 ]
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, body_models: Sequence[type[BaseModel]] = ()) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _corrected(
-                get_openapi(
-                    title=app.title, version=app.version, summary=app.summary, routes=app.routes
-                )
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
+            app.openapi_schema = _corrected(_with_models(schema, body_models))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -46,6 +51,18 @@ def _corrected(schema: dict[str, Any]) -> dict[str, Any]:
     components = schema.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    return schema
+
+
+def _with_models(schema: dict[str, Any], models: Sequence[type[BaseModel]]) -> dict[str, Any]:
+    if not models:
+        return schema
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in models], ref_template=REF_TEMPLATE
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, definition in definitions.get("$defs", {}).items():
+        components.setdefault(name, definition)
     return schema
 
 

@@ -14,6 +14,7 @@ from gateway.completions import CompletionService
 from gateway.deps import completion_service
 from gateway.disconnect import cancel_on_disconnect
 from gateway.errors import APIError
+from gateway.json_body import json_body, openapi_body
 from gateway.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
@@ -27,6 +28,8 @@ from gateway.schemas import (
 )
 
 router = APIRouter(tags=["completions"])
+# Parsed by gateway.json_body: documented in gateway.openapi, not by a body parameter.
+BODY_MODELS = (ChatCompletionRequest, CompletionRequest)
 Completions = Annotated[CompletionService, Depends(completion_service)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in (400, 401, 402, 404, 410, 429, 502, 503, 504)
@@ -36,15 +39,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/chat/completions",
     response_model=None,
+    openapi_extra=openapi_body(ChatCompletionRequest),
     responses={
         200: {"model": ChatCompletion | EncryptedResponse},
         202: {"model": JobStatus, "description": "Accepted with `Prefer: respond-async`"},
         **ERRORS,
     },
 )
-async def create_chat_completion(
-    body: ChatCompletionRequest, request: Request, service: Completions
-) -> JSONResponse:
+async def create_chat_completion(request: Request, service: Completions) -> JSONResponse:
+    body = await json_body(request, ChatCompletionRequest)
     if body.encrypted and body.server_public_key:
         return await _forward_to_node(request, service, body)
     if body.encrypted:
@@ -73,11 +76,11 @@ def _wants_async(request: Request) -> bool:
 @router.post(
     "/completions",
     response_model=None,
+    openapi_extra=openapi_body(CompletionRequest),
     responses={200: {"model": TextCompletion | EncryptedResponse}, **ERRORS},
 )
-async def create_completion(
-    body: CompletionRequest, request: Request, service: Completions
-) -> JSONResponse:
+async def create_completion(request: Request, service: Completions) -> JSONResponse:
+    body = await json_body(request, CompletionRequest)
     if body.encrypted:
         client_key: str | None = encrypted.require_client_key(body.client_public_key)
         prompt = encrypted.open_field(service, body.prompt, "prompt")

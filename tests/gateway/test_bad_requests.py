@@ -89,6 +89,26 @@ async def test_invalid_json_is_400(http: httpx.AsyncClient) -> None:
     assert "JSON" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/api/v1/completions"])
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+async def test_a_body_not_sent_as_json_is_400_saying_so(
+    http: httpx.AsyncClient, path: str, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    body = b'{"model": "echo", "prompt": "x", "messages": [{"role": "user", "content": "x"}]}'
+    response = await http.post(path, content=body, headers=headers)
+    assert_openai_error(response, 400)
+    assert "Content-Type: application/json" in response.json()["error"]["message"]
+
+
+async def test_json_with_a_charset_or_a_json_suffix_is_accepted(http: httpx.AsyncClient) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/vnd.api+json"):
+        response = await http.post(
+            "/v1/chat/completions", json=GOOD, headers={"content-type": content_type}
+        )
+        assert response.status_code == 200, (content_type, response.text)
+
+
 async def test_body_that_is_not_an_object_is_400(http: httpx.AsyncClient) -> None:
     assert_openai_error(await http.post("/v1/chat/completions", json=["not", "an", "object"]), 400)
 
