@@ -5,7 +5,8 @@ few minutes apart differ by more than most changes do. Here two echo networks ru
 by side: A from a git ref (checked out into a temporary worktree), B from the working
 tree. Requests alternate between them one at a time (A B B A A B ...), so both meet the
 same machine; only one network is ever busy. Each run reports the p50 of each side and
-B - A, per client (httpx and http.client); the last row is the median over runs.
+B - A, per client (httpx and http.client, plaintext; httpx, encrypted mode); the last
+row of each is the median over runs.
 
 Run from the repo root: ``.venv/bin/python bench/paired.py [REF] [--runs N] [--requests N]``.
 REF defaults to HEAD, so the uncommitted change is what is measured.
@@ -26,7 +27,9 @@ from pathlib import Path
 import httpx
 from network_overhead import (
     REPO_ROOT,
+    EncryptedClient,
     Network,
+    encrypted_echo,
     percentile,
     plaintext_echo,
     plaintext_echo_stdlib,
@@ -66,9 +69,11 @@ def senders(network: Network, stack: ExitStack) -> dict[str, Send]:
     client = stack.enter_context(httpx.Client(base_url=network.base_url, trust_env=False))
     connection = http.client.HTTPConnection("127.0.0.1", network.gateway_port, timeout=30)
     stack.callback(connection.close)
+    caller = EncryptedClient.for_gateway(client)
     return {
         "httpx": lambda: plaintext_echo(client, 1)[0],
         "http.client": lambda: plaintext_echo_stdlib(connection, 1)[0],
+        "encrypted (httpx)": lambda: encrypted_echo(client, caller, 1).http[0],
     }
 
 
