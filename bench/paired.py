@@ -40,6 +40,11 @@ WARMUP = 100
 Send = Callable[[], float]  # one request; returns its latency in ms
 
 
+def is_commit(ref: str) -> bool:
+    verify = ["git", "-C", str(REPO_ROOT), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+    return subprocess.run(verify, capture_output=True).returncode == 0
+
+
 @contextmanager
 def worktree(ref: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="tokenplace-paired-") as parent:
@@ -115,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=1000, help="per side and run")
     args = parser.parse_args(argv)
+    if not is_commit(args.ref):
+        parser.error(f"{args.ref!r} names no commit in {REPO_ROOT}")
     rows = measure(args.ref, args.runs, args.requests)
     headers = ["echo p50 (ms)", "run", f"A ({args.ref})", "B (working tree)", "B - A"]
     print(format_table(headers, rows))
