@@ -258,9 +258,10 @@ def wait_for(
 
 
 @contextmanager
-def running_network() -> Iterator[Network]:
+def running_network(repo: Path = REPO_ROOT) -> Iterator[Network]:
+    """A relay and a gateway running `repo`'s code; nodes are started by the caller."""
     with tempfile.TemporaryDirectory(prefix="tokenplace-bench-") as workdir:
-        network = Network(Path(workdir))
+        network = Network(Path(workdir), repo)
         try:
             network.start_relay()
             network.start_gateway()

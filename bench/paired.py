@@ -33,6 +33,7 @@ from network_overhead import (
     percentile,
     plaintext_echo,
     plaintext_echo_stdlib,
+    running_network,
 )
 from report import format_table
 
@@ -59,15 +60,9 @@ def worktree(ref: str) -> Iterator[Path]:
 
 @contextmanager
 def echo_network(repo: Path) -> Iterator[Network]:
-    with tempfile.TemporaryDirectory(prefix="tokenplace-paired-net-") as workdir:
-        network = Network(Path(workdir), repo)
-        try:
-            network.start_relay()
-            network.start_gateway()
-            network.start_node("echo")
-            yield network
-        finally:
-            network.close()
+    with running_network(repo) as network:
+        network.start_node("echo")
+        yield network
 
 
 def senders(network: Network, stack: ExitStack) -> dict[str, Send]:
