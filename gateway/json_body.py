@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from gateway.errors import APIError
+from gateway.openapi import REF_TEMPLATE
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,7 +36,7 @@ async def json_body(request: Request, model: type[M]) -> M:
 
 def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
     """`openapi_extra` for a route that reads `model` with json_body (see gateway.openapi)."""
-    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    schema = {"$ref": REF_TEMPLATE.format(model=model.__name__)}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
