@@ -190,11 +190,16 @@ class NodeAgent:
         call: grpc.aio.StreamStreamCall,
     ) -> None:
         try:
-            await self._send_result(call, _result_message(await reply))
+            result = _result_message(await reply)
         finally:
             if timer is not None:
                 timer.cancel()
+            # The slot is free once generation ends, not once the result's write is
+            # acknowledged: the relay frees it on reading the result and may send the
+            # next job before that acknowledgement reaches this loop, which must not be
+            # refused as busy (a lone node's caller would get a 503).
             self._running.pop(job_id, None)
+        await self._send_result(call, result)
 
     def _cancel(self, job_id: str) -> None:
         event = self._running.get(job_id)
