@@ -62,7 +62,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from loopback import free_port
 from report import format_table
 
-from cli import event_loop
+from cli import event_loop, grpc_io
 from e2ee import (
     Envelope,
     generate_private_key,
@@ -174,7 +174,8 @@ class Network:
         self.base_url = f"http://127.0.0.1:{self.gateway_port}"
         self.children: list[Child] = []
         self.env = {
-            **os.environ,
+            # Each child's own checkout picks its gRPC I/O (cli/grpc_io.py), not this one.
+            **grpc_io.operator_environment(),
             "XDG_DATA_HOME": str(workdir / "data"),
             "TOKENPLACE_GATEWAY_KEY_PATH": str(workdir / "gateway_key.pem"),
             # A benchmark is a flood from one address: lift open mode's per-IP limits.

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cli import grpc_io
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Imports `cli` first, as `tokenplace` and `python -m cli.main` do, then makes gRPC round
@@ -87,3 +89,14 @@ def test_an_operators_grpc_experiments_are_left_alone() -> None:
     assert result["experiments"] == ""
     # EventEngine as grpcio ships it: its threads wake for every call.
     assert result["wakeups_per_call"] > 2
+
+
+def test_a_child_of_another_checkout_gets_the_operators_environment_only() -> None:
+    added: dict[str, str] = {"PATH": "/bin"}
+    grpc_io.prefer_epoll_poller(added)
+    assert added["GRPC_EXPERIMENTS"] == grpc_io.EPOLL_POLLER
+    assert grpc_io.operator_environment(added) == {"PATH": "/bin"}
+
+    operators = {"PATH": "/bin", "GRPC_EXPERIMENTS": "-event_engine_dns"}
+    grpc_io.prefer_epoll_poller(operators)
+    assert grpc_io.operator_environment(operators) == operators
