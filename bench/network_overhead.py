@@ -29,8 +29,10 @@ Everything is measured against a baseline taken in the same run, on the same mac
   outside the benchmark lands on both alike. Ratio = median network / median direct.
   Target: >= 0.95.
 
-A second table gives the CPU time each process spends per echo request (from /proc on
-Linux): with every hop waiting on the previous one, it is where the added latency goes.
+A second table gives the CPU time each process spends per echo request, and how many
+times its threads went to sleep and were woken again (voluntary context switches), from
+/proc on Linux: with every hop waiting on the previous one, that is where the added
+latency goes, and on a virtual machine each wake-up costs tens of microseconds.
 
 Run from the repo root: ``.venv/bin/python bench/network_overhead.py [--quick] [--json PATH]``
 (or ``make bench``). Progress goes to stderr, the table to stdout.
@@ -388,29 +390,65 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_wakeups(pid: int) -> int | None:
+    """Voluntary context switches of all a process's threads (Linux /proc; None elsewhere).
+
+    Each is a thread going to sleep to be woken again, which on a virtual machine costs
+    tens of microseconds and leaves its caches cold: the echo path's main cost here.
+    """
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return None
+    total = 0
+    for task in tasks:
+        try:
+            status = (task / "status").read_text()
+        except OSError:
+            continue  # the thread ended
+        for line in status.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
+
+
+@dataclass(frozen=True)
+class Reading:
+    cpu_seconds: float
+    wakeups: int | None
+
+
 @dataclass
 class CpuUsage:
-    """CPU time each process spends per request of one mode ("client" is this process)."""
+    """CPU time and thread wake-ups each process spends per request of one mode
+    ("client" is this process)."""
 
     pids: dict[str, int]
     seconds: dict[str, float] = field(default_factory=dict)
+    wakeups: dict[str, int] = field(default_factory=dict)
     requests: int = 0
 
-    def snapshot(self) -> dict[str, float]:
-        taken = {"client": time.process_time()}
+    def snapshot(self) -> dict[str, Reading]:
+        taken = {"client": Reading(time.process_time(), process_wakeups(os.getpid()))}
         for name, pid in self.pids.items():
             cpu = process_cpu_seconds(pid)
             if cpu is not None:
-                taken[name] = cpu
+                taken[name] = Reading(cpu, process_wakeups(pid))
         return taken
 
-    def add(self, before: dict[str, float], after: dict[str, float], requests: int) -> None:
+    def add(self, before: dict[str, Reading], after: dict[str, Reading], requests: int) -> None:
         for name in before.keys() & after.keys():
-            self.seconds[name] = self.seconds.get(name, 0.0) + after[name] - before[name]
+            start, end = before[name], after[name]
+            self.seconds[name] = self.seconds.get(name, 0.0) + end.cpu_seconds - start.cpu_seconds
+            if start.wakeups is not None and end.wakeups is not None:
+                self.wakeups[name] = self.wakeups.get(name, 0) + end.wakeups - start.wakeups
         self.requests += requests
 
     def per_request_ms(self) -> dict[str, float]:
         return {name: cpu * 1000 / self.requests for name, cpu in self.seconds.items()}
+
+    def per_request_wakeups(self) -> dict[str, float]:
+        return {name: count / self.requests for name, count in self.wakeups.items()}
 
 
 @dataclass
@@ -652,10 +690,16 @@ CPU_COLUMNS = {"client": "client", "gateway": "gateway", "relay": "relay", "node
 def cpu_table(echo: EchoResult) -> str:
     rows = []
     for mode, usage in echo.cpu.items():
-        per_request = usage.per_request_ms()
-        cells = [f"{per_request[n]:.2f}" if n in per_request else "-" for n in CPU_COLUMNS]
-        rows.append([f"echo {mode}", *cells, f"{sum(per_request.values()):.2f}"])
-    return format_table(["CPU ms per request", *CPU_COLUMNS.values(), "total"], rows)
+        rows.append(_usage_row(f"CPU ms, {mode}", usage.per_request_ms(), "{:.2f}"))
+    for mode, usage in echo.cpu.items():
+        rows.append(_usage_row(f"wake-ups, {mode}", usage.per_request_wakeups(), "{:.1f}"))
+    return format_table(["per echo request", *CPU_COLUMNS.values(), "total"], rows)
+
+
+def _usage_row(label: str, per_request: dict[str, float], cell: str) -> list[str]:
+    cells = [cell.format(per_request[n]) if n in per_request else "-" for n in CPU_COLUMNS]
+    total = cell.format(sum(per_request.values())) if per_request else "-"
+    return [label, *cells, total]
 
 
 def header_lines(report: Report) -> list[str]:
@@ -748,6 +792,9 @@ def as_json(report: Report) -> dict[str, Any]:
             for mode in ("plaintext", "plaintext_stdlib", "encrypted")
         },
         "cpu_ms_per_request": {mode: usage.per_request_ms() for mode, usage in echo.cpu.items()},
+        "wakeups_per_request": {
+            mode: usage.per_request_wakeups() for mode, usage in echo.cpu.items()
+        },
         "transport_floor": transport_floor.as_json(report.floor),
         "generation": {
             "direct_tokens_per_second": direct.tokens_per_second,
