@@ -32,7 +32,7 @@ class AsyncJobs:
         inner = InnerRequest(
             request_id=job_id, client_public_key=service.public_key, request=request
         )
-        envelope = service.sealer.seal_json(inner.model_dump(exclude_none=True), node.public_key)
+        envelope = service.sealer.seal_model(inner, node.public_key)
         state = await self.sealed.submit(
             node.public_key,
             service.public_key,
@@ -59,7 +59,7 @@ class AsyncJobs:
 
     def _open(self, job_id: str, envelope: Any) -> dict[str, Any]:
         try:
-            reply = InnerResponse.model_validate(self.completions.opener.open_json(envelope))
+            reply = self.completions.opener.open_model(envelope, InnerResponse)
         except (DecryptionError, ValueError):
             raise APIError(
                 502, "the job's answer could not be opened by this gateway", "upstream_error"
