@@ -9,10 +9,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from e2ee import generate_private_key, public_key_b64, seal_json
+from gateway.relay_services import envelope_pb
 from node.agent import NodeAgent
 from node.config import NodeSettings
 from node.engines.echo import EchoEngine
-from tokenplace.relay.v1 import common_pb2, node_pb2
+from tokenplace.relay.v1 import node_pb2
 
 
 class UnacknowledgedWrites:
@@ -43,14 +44,7 @@ def echo_job(
         {"request_id": job_id, "client_public_key": client, "request": request},
         node_key.public_key(),
     )
-    envelope = common_pb2.Envelope(
-        ciphertext=sealed.ciphertext,
-        cipherkey=sealed.cipherkey,
-        iv=sealed.iv,
-        client_public_key=client,
-        request_id=job_id,
-    )
-    return node_pb2.Job(job_id=job_id, model="echo", envelope=envelope)
+    return node_pb2.Job(job_id=job_id, model="echo", envelope=envelope_pb(client, job_id, sealed))
 
 
 async def test_the_next_job_is_accepted_before_the_last_result_is_acknowledged(
