@@ -17,7 +17,7 @@ test: $(STAMP)
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile scripts/install_engine.sh
+$(STAMP): pyproject.toml setup.py Makefile scripts/install_engine.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

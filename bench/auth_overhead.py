@@ -32,7 +32,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from network_overhead import Network, percentile
 
-from gateway.account_client import AdminClient
+from tokenplace.gateway.account_client import AdminClient
 
 OPERATOR = "bench-operator-token"
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "hello bench"}], "max_tokens": 16}

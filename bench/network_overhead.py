@@ -64,19 +64,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from loopback import free_port
 from report import format_table
 
-from cli import event_loop, grpc_io
-from e2ee import (
+from tokenplace.cli import event_loop, grpc_io
+from tokenplace.e2ee import (
     Envelope,
     generate_private_key,
     load_public_key,
     public_key_b64,
 )
-from e2ee.payload import JobRequest, SamplingOptions
-from e2ee.session import Opener, Sealer
-from node.engines.base import Engine, GenerationRequest
-from node.engines.bundled import SMOLLM2
-from node.engines.echo import EchoEngine
-from node.jobs import to_generation_request
+from tokenplace.e2ee.payload import JobRequest, SamplingOptions
+from tokenplace.e2ee.session import Opener, Sealer
+from tokenplace.node.engines.base import Engine, GenerationRequest
+from tokenplace.node.engines.bundled import SMOLLM2
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.node.jobs import to_generation_request
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ECHO_MODEL = "echo"
@@ -191,7 +191,7 @@ class Network:
 
     def spawn(self, name: str, argv: list[str]) -> Child:
         log_path = self.workdir / f"{name}.log"
-        command = [sys.executable, "-m", "cli.main", "--log-level", "WARNING", *argv]
+        command = [sys.executable, "-m", "tokenplace.cli.main", "--log-level", "WARNING", *argv]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=self.repo, env=self.env
@@ -526,8 +526,8 @@ class GenerationRuns:
 
 
 def load_smollm2() -> Engine:
-    from node.config import NodeSettings
-    from node.engines.llama_cpp import LlamaCppEngine
+    from tokenplace.node.config import NodeSettings
+    from tokenplace.node.engines.llama_cpp import LlamaCppEngine
 
     # The same settings a `tokenplace node --engine llama_cpp --slots 1` builds.
     return LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))

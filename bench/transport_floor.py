@@ -49,7 +49,7 @@ from fastapi.responses import Response
 from loopback import free_port
 from report import format_table
 
-from cli import event_loop
+from tokenplace.cli import event_loop
 
 IDLE_MS = 2.0
 STAMPS = struct.Struct("!qq")  # handler entry, handler exit (monotonic ns)

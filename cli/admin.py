@@ -33,8 +33,8 @@ def add_admin_parser(commands: Any) -> None:
 
 
 async def run_admin(args: argparse.Namespace) -> int:
-    from gateway.account_client import AdminClient
-    from gateway.errors import APIError
+    from tokenplace.gateway.account_client import AdminClient
+    from tokenplace.gateway.errors import APIError
 
     if not args.operator_token:
         print(

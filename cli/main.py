@@ -7,10 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import event_loop
-from cli.admin import add_admin_parser
-from cli.logs import LOG_FORMATS, configure_logging
-from cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
+from tokenplace.cli import event_loop
+from tokenplace.cli.admin import add_admin_parser
+from tokenplace.cli.logs import LOG_FORMATS, configure_logging
+from tokenplace.cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
 
 SWITCH_INTERVAL_SECONDS = 0.0005
 
@@ -94,16 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "relay":
-        from cli.run import run_relay
+        from tokenplace.cli.run import run_relay
 
         flags = overrides(args, "host", "port")
         return await run_relay({**flags, "metrics_port": relay_metrics_port(args.metrics_port)})
     if args.command == "gateway":
-        from cli.run import run_gateway
+        from tokenplace.cli.run import run_gateway
 
         return await run_gateway(overrides(args, "relay", "host", "port"))
     if args.command == "node":
-        from cli.run import run_node
+        from tokenplace.cli.run import run_node
 
         return await run_node(
             overrides(
@@ -120,14 +120,14 @@ async def _dispatch(args: argparse.Namespace) -> int:
             )
         )
     if args.command == "admin":
-        from cli.admin import run_admin
+        from tokenplace.cli.admin import run_admin
 
         return await run_admin(args)
     if args.command == "status":
-        from cli.status import run_status
+        from tokenplace.cli.status import run_status
 
         return await run_status(args)
-    from cli.up import run_up
+    from tokenplace.cli.up import run_up
 
     return await run_up(args)
 

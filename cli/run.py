@@ -34,8 +34,8 @@ async def until_signalled(work: Awaitable[Any]) -> None:
 
 
 async def run_relay(flags: dict[str, Any]) -> int:
-    from relay.config import RelaySettings
-    from relay.server import RelayServer
+    from tokenplace.relay.config import RelaySettings
+    from tokenplace.relay.server import RelayServer
 
     relay = RelayServer(RelaySettings(**flags))
     await relay.start()
@@ -52,8 +52,8 @@ async def run_relay(flags: dict[str, Any]) -> int:
 async def run_gateway(flags: dict[str, Any]) -> int:
     import uvicorn
 
-    from gateway.app import create_app
-    from gateway.config import GatewaySettings
+    from tokenplace.gateway.app import create_app
+    from tokenplace.gateway.config import GatewaySettings
 
     settings = GatewaySettings(**flags)
     config = uvicorn.Config(
@@ -70,11 +70,11 @@ async def run_gateway(flags: dict[str, Any]) -> int:
 
 
 async def run_node(flags: dict[str, Any]) -> int:
-    from e2ee import load_or_create_private_key
-    from node.agent import NodeAgent, RegistrationRejected
-    from node.config import NodeSettings
-    from node.engines import create_engine
-    from node.http_agent import HttpNodeAgent
+    from tokenplace.e2ee import load_or_create_private_key
+    from tokenplace.node.agent import NodeAgent, RegistrationRejected
+    from tokenplace.node.config import NodeSettings
+    from tokenplace.node.engines import create_engine
+    from tokenplace.node.http_agent import HttpNodeAgent
 
     settings = NodeSettings(**flags)
     engine = await asyncio.to_thread(create_engine, settings)

@@ -24,9 +24,9 @@ import grpc
 from rich.console import Console
 from rich.live import Live
 
-from cli.status_view import StatusState, render
-from gateway.errors import APIError
-from gateway.monitoring_client import MonitoringClient, RelayUnreachable
+from tokenplace.cli.status_view import StatusState, render
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.monitoring_client import MonitoringClient, RelayUnreachable
 
 DEFAULT_RELAY = "127.0.0.1:50051"
 REFRESH_SECONDS = 0.5

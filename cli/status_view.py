@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gateway.monitoring_client import ClusterStats, MonitoringEvent, NodeInfo, RelayInfo
+from tokenplace.gateway.monitoring_client import ClusterStats, MonitoringEvent, NodeInfo, RelayInfo
 
 NODE_EVENTS = frozenset({"node_joined", "node_left", "node_offline", "node_online"})
 # As the relay counts them: a cancelled job is nobody's failure.

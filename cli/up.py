@@ -10,8 +10,8 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-from cli.metrics_flag import relay_metrics_port
-from node.engines.bundled import SMOLLM2
+from tokenplace.cli.metrics_flag import relay_metrics_port
+from tokenplace.node.engines.bundled import SMOLLM2
 
 READY_MARKERS = {
     "relay": "relay: listening on",
@@ -70,7 +70,7 @@ async def _spawn(name: str, argv: list[str], args: argparse.Namespace) -> Child:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cli.main",
+        "tokenplace.cli.main",
         "--log-level",
         args.log_level,
         "--log-format",

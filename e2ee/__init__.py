@@ -1,7 +1,14 @@
 """End-to-end encryption shared by gateway, node and tests (DESIGN.md wire format v1)."""
 
-from e2ee.envelope import DecryptionError, Envelope, open_json, open_sealed, seal, seal_json
-from e2ee.keys import (
+from tokenplace.e2ee.envelope import (
+    DecryptionError,
+    Envelope,
+    open_json,
+    open_sealed,
+    seal,
+    seal_json,
+)
+from tokenplace.e2ee.keys import (
     InvalidPublicKey,
     generate_private_key,
     load_or_create_private_key,
@@ -9,7 +16,7 @@ from e2ee.keys import (
     public_key_b64,
     same_public_key,
 )
-from e2ee.proof import sign_nonce, verify_nonce_signature
+from tokenplace.e2ee.proof import sign_nonce, verify_nonce_signature
 
 __all__ = [
     "DecryptionError",

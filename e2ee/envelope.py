@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from e2ee.keys import load_public_key
+from tokenplace.e2ee.keys import load_public_key
 
 AES_KEY_BYTES = 32
 IV_BYTES = 12

@@ -6,7 +6,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from e2ee.keys import load_public_key
+from tokenplace.e2ee.keys import load_public_key
 
 # Domain separation: a signature made for registration means nothing elsewhere.
 _CONTEXT = b"tokenplace-node-register-v1:"

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel
 
-from e2ee.envelope import (
+from tokenplace.e2ee.envelope import (
     AES_KEY_BYTES,
     IV_BYTES,
     OAEP,
@@ -36,7 +36,7 @@ from e2ee.envelope import (
     decrypt_payload,
     unwrap_key,
 )
-from e2ee.keys import load_public_key
+from tokenplace.e2ee.keys import load_public_key
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import grpc
 from google.protobuf import timestamp_pb2
 
-from gateway.operator import operator_metadata
-from gateway.relay_client import Metadata, call
-from tokenplace.relay.v1 import account_pb2, account_pb2_grpc
+from tokenplace.gateway.operator import operator_metadata
+from tokenplace.gateway.relay_client import Metadata, call
+from tokenplace.v1 import account_pb2, account_pb2_grpc
 
 
 @dataclass(frozen=True, slots=True)

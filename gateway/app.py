@@ -8,21 +8,21 @@ from contextlib import asynccontextmanager
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
-from e2ee import load_or_create_private_key
-from gateway.account_client import AccountClient
-from gateway.community_client import CommunityClient
-from gateway.completions import CompletionService
-from gateway.config import GatewaySettings
-from gateway.errors import install_error_handlers
-from gateway.instance_client import InstanceClient
-from gateway.jobs import AsyncJobs
-from gateway.limits import BodySizeLimit
-from gateway.metrics import GatewayMetrics, ObservedRequests
-from gateway.monitoring_client import MonitoringClient
-from gateway.openapi import install_openapi
-from gateway.relay_client import RelayClient
-from gateway.relay_services import OperatorClient, PollingClient, SealedClient
-from gateway.routers import (
+from tokenplace.e2ee import load_or_create_private_key
+from tokenplace.gateway.account_client import AccountClient
+from tokenplace.gateway.community_client import CommunityClient
+from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.config import GatewaySettings
+from tokenplace.gateway.errors import install_error_handlers
+from tokenplace.gateway.instance_client import InstanceClient
+from tokenplace.gateway.jobs import AsyncJobs
+from tokenplace.gateway.limits import BodySizeLimit
+from tokenplace.gateway.metrics import GatewayMetrics, ObservedRequests
+from tokenplace.gateway.monitoring_client import MonitoringClient
+from tokenplace.gateway.openapi import install_openapi
+from tokenplace.gateway.relay_client import RelayClient
+from tokenplace.gateway.relay_services import OperatorClient, PollingClient, SealedClient
+from tokenplace.gateway.routers import (
     account,
     community,
     completions,

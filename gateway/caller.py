@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from e2ee import Envelope
-from e2ee.payload import JobRequest
+from tokenplace.e2ee import Envelope
+from tokenplace.e2ee.payload import JobRequest
 
 # Reserved for a request that does not say max_tokens (Tok0n-style reservation).
 DEFAULT_RESERVED_COMPLETION_TOKENS = 512

@@ -13,8 +13,8 @@ from typing import Any, Literal
 import grpc
 from google.protobuf import json_format, timestamp_pb2
 
-from gateway.errors import from_rpc_error
-from tokenplace.relay.v1 import community_pb2, community_pb2_grpc
+from tokenplace.gateway.errors import from_rpc_error
+from tokenplace.v1 import community_pb2, community_pb2_grpc
 
 # Must match relay/operator_auth.py's OPERATOR_METADATA_KEY (the gateway does not import relay).
 OPERATOR_METADATA_KEY = "x-tokenplace-operator"

@@ -12,13 +12,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import DecryptionError, Envelope, public_key_b64
-from e2ee.payload import InnerRequest, InnerResponse, JobRequest
-from e2ee.session import Opener, Sealer
-from gateway.caller import Caller, reservation_estimate, sealed_estimate
-from gateway.config import GatewaySettings
-from gateway.errors import APIError
-from gateway.relay_client import Metadata, RelayClient, SelectedNode
+from tokenplace.e2ee import DecryptionError, Envelope, public_key_b64
+from tokenplace.e2ee.payload import InnerRequest, InnerResponse, JobRequest
+from tokenplace.e2ee.session import Opener, Sealer
+from tokenplace.gateway.caller import Caller, reservation_estimate, sealed_estimate
+from tokenplace.gateway.config import GatewaySettings
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_client import Metadata, RelayClient, SelectedNode
 
 log = logging.getLogger(__name__)
 

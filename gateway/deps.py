@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from gateway.completions import CompletionService
-from gateway.relay_client import RelayClient
-from gateway.relay_services import OperatorClient, PollingClient, SealedClient
+from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.relay_client import RelayClient
+from tokenplace.gateway.relay_services import OperatorClient, PollingClient, SealedClient
 
 
 # async on purpose: FastAPI runs sync dependencies in a worker thread, a hop per request.

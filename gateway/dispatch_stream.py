@@ -23,8 +23,8 @@ from collections.abc import Sequence
 import grpc
 from google.protobuf import duration_pb2
 
-from gateway.errors import APIError, from_rpc_error, relay_api_error
-from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
+from tokenplace.gateway.errors import APIError, from_rpc_error, relay_api_error
+from tokenplace.v1 import inference_pb2, inference_pb2_grpc
 
 log = logging.getLogger(__name__)
 

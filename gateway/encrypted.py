@@ -8,10 +8,15 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from e2ee import DecryptionError, Envelope, InvalidPublicKey, load_public_key
-from gateway.completions import CompletionService
-from gateway.errors import APIError
-from gateway.schemas import ChatMessageIn, EncryptedPayload, EncryptedResponse, SealedData
+from tokenplace.e2ee import DecryptionError, Envelope, InvalidPublicKey, load_public_key
+from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.schemas import (
+    ChatMessageIn,
+    EncryptedPayload,
+    EncryptedResponse,
+    SealedData,
+)
 
 _MESSAGES = TypeAdapter(list[ChatMessageIn])
 

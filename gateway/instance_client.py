@@ -15,8 +15,8 @@ import grpc
 from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 
-from gateway.relay_client import Metadata, call
-from tokenplace.relay.v1 import instance_pb2, instance_pb2_grpc
+from tokenplace.gateway.relay_client import Metadata, call
+from tokenplace.v1 import instance_pb2, instance_pb2_grpc
 
 M = TypeVar("M", bound=Message)
 

@@ -11,12 +11,12 @@ import secrets
 import uuid
 from typing import Any
 
-from e2ee import DecryptionError
-from e2ee.payload import InnerRequest, InnerResponse, JobRequest
-from gateway.caller import Caller, reservation_estimate
-from gateway.completions import CompletionService
-from gateway.errors import APIError
-from gateway.relay_services import SealedClient
+from tokenplace.e2ee import DecryptionError
+from tokenplace.e2ee.payload import InnerRequest, InnerResponse, JobRequest
+from tokenplace.gateway.caller import Caller, reservation_estimate
+from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_services import SealedClient
 
 
 class AsyncJobs:

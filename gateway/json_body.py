@@ -16,8 +16,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from gateway.errors import APIError
-from gateway.openapi import REF_TEMPLATE
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.openapi import REF_TEMPLATE
 
 M = TypeVar("M", bound=BaseModel)
 

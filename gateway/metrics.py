@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.request_stats import RequestStats
+from tokenplace.gateway.request_stats import RequestStats
 
-log = logging.getLogger("gateway.requests")
+log = logging.getLogger("tokenplace.gateway.requests")
 
 LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300

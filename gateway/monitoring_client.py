@@ -15,9 +15,9 @@ from typing import Any
 import grpc
 from google.protobuf import json_format, timestamp_pb2
 
-from gateway.errors import APIError, from_rpc_error, relay_error_info
-from gateway.operator import operator_metadata
-from tokenplace.relay.v1 import monitoring_pb2, monitoring_pb2_grpc
+from tokenplace.gateway.errors import APIError, from_rpc_error, relay_error_info
+from tokenplace.gateway.operator import operator_metadata
+from tokenplace.v1 import monitoring_pb2, monitoring_pb2_grpc
 
 # Without an ErrorInfo from the relay, these mean the relay (or its monitoring) is not there.
 UNREACHABLE_CODES = frozenset(

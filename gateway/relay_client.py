@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import grpc
 
-from e2ee import Envelope
-from gateway.dispatch_stream import DispatchStream
-from gateway.errors import from_rpc_error
-from tokenplace.relay.v1 import common_pb2, inference_pb2, inference_pb2_grpc
+from tokenplace.e2ee import Envelope
+from tokenplace.gateway.dispatch_stream import DispatchStream
+from tokenplace.gateway.errors import from_rpc_error
+from tokenplace.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 T = TypeVar("T")
 Metadata = Sequence[tuple[str, str]]

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from e2ee import InvalidPublicKey, load_public_key
-from gateway.schemas import SealedData
+from tokenplace.e2ee import InvalidPublicKey, load_public_key
+from tokenplace.gateway.schemas import SealedData
 
 PLAINTEXT_FIELDS = ("messages", "prompt", "input", "content", "response", "text")
 RequestId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]

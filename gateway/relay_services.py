@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import grpc
 
-from e2ee import Envelope
-from gateway.operator import operator_metadata
-from gateway.relay_client import Metadata, call
-from tokenplace.relay.v1 import (
+from tokenplace.e2ee import Envelope
+from tokenplace.gateway.operator import operator_metadata
+from tokenplace.gateway.relay_client import Metadata, call
+from tokenplace.v1 import (
     common_pb2,
     node_pb2,
     operator_pb2,

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from e2ee.payload import SamplingOptions
+from tokenplace.e2ee.payload import SamplingOptions
 
 
 class ContentPart(BaseModel):

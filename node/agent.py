@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import Envelope, public_key_b64, sign_nonce
-from node.backoff import Backoff
-from node.config import NodeSettings
-from node.engines.base import Engine
-from node.inventory import machine_inventory
-from node.jobs import Failure, JobReply, JobRunner, JobTicket
-from tokenplace.relay.v1 import common_pb2, node_pb2, node_pb2_grpc
+from tokenplace.e2ee import Envelope, public_key_b64, sign_nonce
+from tokenplace.node.backoff import Backoff
+from tokenplace.node.config import NodeSettings
+from tokenplace.node.engines.base import Engine
+from tokenplace.node.inventory import machine_inventory
+from tokenplace.node.jobs import Failure, JobReply, JobRunner, JobTicket
+from tokenplace.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 

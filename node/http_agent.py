@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import Envelope, open_sealed, public_key_b64
-from node.agent import RegistrationRejected
-from node.backoff import Backoff
-from node.engines.base import Engine
-from node.inventory import machine_inventory
-from node.jobs import JobReply, JobRunner, JobTicket
+from tokenplace.e2ee import Envelope, open_sealed, public_key_b64
+from tokenplace.node.agent import RegistrationRejected
+from tokenplace.node.backoff import Backoff
+from tokenplace.node.engines.base import Engine
+from tokenplace.node.inventory import machine_inventory
+from tokenplace.node.jobs import JobReply, JobRunner, JobTicket
 
 log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Relay-Server-Token"  # noqa: S105 (a header name, not a secret)

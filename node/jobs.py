@@ -16,10 +16,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
-from e2ee import DecryptionError, Envelope, same_public_key
-from e2ee.payload import InnerError, InnerRequest, InnerResponse, JobRequest
-from e2ee.session import Opener, Sealer
-from node.engines.base import (
+from tokenplace.e2ee import DecryptionError, Envelope, same_public_key
+from tokenplace.e2ee.payload import InnerError, InnerRequest, InnerResponse, JobRequest
+from tokenplace.e2ee.session import Opener, Sealer
+from tokenplace.node.engines.base import (
     ContextTooLong,
     Engine,
     Generation,

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relay.errors import InvalidArgument, RelayError
-from relay.store import SQLStore, as_utc, utc_now
-from relay.store.accounts_schema import AccountRow, ApiKeyRow
-from relay.store.sqlite import Sessions
+from tokenplace.relay.errors import InvalidArgument, RelayError
+from tokenplace.relay.store import SQLStore, as_utc, utc_now
+from tokenplace.relay.store.accounts_schema import AccountRow, ApiKeyRow
+from tokenplace.relay.store.sqlite import Sessions
 
 KEY_PATTERN = re.compile(r"tp_live_([A-Za-z0-9]{12})_([A-Za-z0-9]{40})")
 MAX_NAME_CHARS = 200

@@ -17,10 +17,10 @@ from typing import Any, Literal
 import grpc
 from sqlalchemy.exc import SQLAlchemyError
 
-from relay.accounts import Accounts, InvalidApiKey
-from relay.billing import Billing, RequestLog
-from relay.errors import RelayError
-from relay.limits import Lease, Limits
+from tokenplace.relay.accounts import Accounts, InvalidApiKey
+from tokenplace.relay.billing import Billing, RequestLog
+from tokenplace.relay.errors import RelayError
+from tokenplace.relay.limits import Lease, Limits
 
 log = logging.getLogger(__name__)
 MAX_RESERVE_TOKENS = 1_000_000

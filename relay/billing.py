@@ -18,16 +18,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from relay import billing_tx as tx
-from relay.accounts import (
+from tokenplace.relay import billing_tx as tx
+from tokenplace.relay.accounts import (
     required_text,
 )
-from relay.billing_tx import Settlement
-from relay.errors import InvalidArgument
-from relay.store import SQLStore, as_utc, utc_now
-from relay.store.accounts_schema import LedgerRow
-from relay.store.sqlite import Sessions
-from relay.store.sqlite_writer import SqliteWriter
+from tokenplace.relay.billing_tx import Settlement
+from tokenplace.relay.errors import InvalidArgument
+from tokenplace.relay.store import SQLStore, as_utc, utc_now
+from tokenplace.relay.store.accounts_schema import LedgerRow
+from tokenplace.relay.store.sqlite import Sessions
+from tokenplace.relay.store.sqlite_writer import SqliteWriter
 
 T = TypeVar("T")
 MAX_TOKENS = 10**15  # far beyond any real balance, far below BigInteger's limit

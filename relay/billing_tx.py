@@ -14,9 +14,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, insert, select, update
 
-from relay.accounts import AccountNotFound, InsufficientTokens, ReservationNotFound
-from relay.store import utc_now
-from relay.store.accounts_schema import AccountRow, LedgerRow, RequestLogRow, ReservationRow
+from tokenplace.relay.accounts import AccountNotFound, InsufficientTokens, ReservationNotFound
+from tokenplace.relay.store import utc_now
+from tokenplace.relay.store.accounts_schema import (
+    AccountRow,
+    LedgerRow,
+    RequestLogRow,
+    ReservationRow,
+)
 
 # Built once: constructing SQLAlchemy statements per call cost more than running them.
 _DEBIT = (

@@ -20,10 +20,10 @@ from typing import Any
 import grpc
 from sqlalchemy import func, select
 
-from relay.config import RelaySettings
-from relay.errors import InvalidArgument, RelayError
-from relay.store import Contribution, ModelFeedback, SQLStore, as_utc, utc_now
-from relay.store.migrate import upgrade_engine
+from tokenplace.relay.config import RelaySettings
+from tokenplace.relay.errors import InvalidArgument, RelayError
+from tokenplace.relay.store import Contribution, ModelFeedback, SQLStore, as_utc, utc_now
+from tokenplace.relay.store.migrate import upgrade_engine
 
 MAX_FIELD_CHARS = 200
 MAX_TEXT_CHARS = 2000

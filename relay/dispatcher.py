@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 
-from relay.errors import (
+from tokenplace.relay.errors import (
     InvalidArgument,
     JobCancelled,
     JobTimedOut,
@@ -20,9 +20,9 @@ from relay.errors import (
     NodeLost,
     RelayError,
 )
-from relay.events import EventBus, JobDispatched, JobFinished, JobOutcomeKind
-from relay.registry import CancelOrder, NodeSession, Registry, SealedJob
-from relay.watch import ChangeSignal
+from tokenplace.relay.events import EventBus, JobDispatched, JobFinished, JobOutcomeKind
+from tokenplace.relay.registry import CancelOrder, NodeSession, Registry, SealedJob
+from tokenplace.relay.watch import ChangeSignal
 
 log = logging.getLogger(__name__)
 

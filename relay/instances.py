@@ -26,16 +26,16 @@ import grpc
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relay.accounts import account_row, required_text
-from relay.errors import InvalidArgument, RelayError
-from relay.store import SQLStore, as_utc, utc_now
-from relay.store.accounts_schema import (
+from tokenplace.relay.accounts import account_row, required_text
+from tokenplace.relay.errors import InvalidArgument, RelayError
+from tokenplace.relay.store import SQLStore, as_utc, utc_now
+from tokenplace.relay.store.accounts_schema import (
     INSTANCE_STATUSES,
     InstanceRow,
     ProcessingUnitRow,
     SoftwareRow,
 )
-from relay.store.sqlite import Sessions
+from tokenplace.relay.store.sqlite import Sessions
 
 TOKEN_PATTERN = re.compile(r"tp_inst_([0-9a-f]{32})_([A-Za-z0-9]{40})")
 _ALPHABET = string.ascii_letters + string.digits

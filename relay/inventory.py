@@ -16,18 +16,18 @@ import grpc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from relay.accounts import required_text
-from relay.errors import InvalidArgument, RelayError
-from relay.instances import (
+from tokenplace.relay.accounts import required_text
+from tokenplace.relay.errors import InvalidArgument, RelayError
+from tokenplace.relay.instances import (
     InstanceNotFound,
     apply_changes,
     delete_inventory,
     owned_instance,
     validated,
 )
-from relay.store import SQLStore, utc_now
-from relay.store.accounts_schema import InstanceRow, ProcessingUnitRow, SoftwareRow
-from relay.store.sqlite import Sessions
+from tokenplace.relay.store import SQLStore, utc_now
+from tokenplace.relay.store.accounts_schema import InstanceRow, ProcessingUnitRow, SoftwareRow
+from tokenplace.relay.store.sqlite import Sessions
 
 UNIT_KINDS = ("cpu", "gpu", "npu", "tpu", "other")
 MAX_INVENTORY_ITEMS = 64  # of each kind, per instance

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from relay.events import JobFinished, Stamped
+from tokenplace.relay.events import JobFinished, Stamped
 
-log = logging.getLogger("relay.jobs")
+log = logging.getLogger("tokenplace.relay.jobs")
 
 
 class JobLog:

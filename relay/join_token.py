@@ -7,7 +7,7 @@ import hmac
 
 import grpc
 
-from relay.errors import RelayError
+from tokenplace.relay.errors import RelayError
 
 JOIN_TOKEN_HEADER = "X-Tokenplace-Join-Token"  # noqa: S105 (a header name)
 _HOW_TO_FIX = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from relay.errors import RelayError
+from tokenplace.relay.errors import RelayError
 
 WINDOW_SECONDS = 60.0
 

@@ -7,10 +7,10 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from relay.admission import Admission, CallerInfo, Ticket
-from relay.dispatcher import Dispatcher, JobOutcome, Sealed
-from relay.errors import RelayError
-from relay.registry import Registry
+from tokenplace.relay.admission import Admission, CallerInfo, Ticket
+from tokenplace.relay.dispatcher import Dispatcher, JobOutcome, Sealed
+from tokenplace.relay.errors import RelayError
+from tokenplace.relay.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from relay.dispatcher import Dispatcher
-from relay.events import (
+from tokenplace.relay.dispatcher import Dispatcher
+from tokenplace.relay.events import (
     Event,
     EventBus,
     JobDispatched,
@@ -27,8 +27,8 @@ from relay.events import (
     NodeOffline,
     Stamped,
 )
-from relay.metrics_interceptor import GrpcMetrics, MetricsInterceptor
-from relay.registry import Registry
+from tokenplace.relay.metrics_interceptor import GrpcMetrics, MetricsInterceptor
+from tokenplace.relay.registry import Registry
 
 log = logging.getLogger(__name__)
 

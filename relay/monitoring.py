@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from relay.events import (
+from tokenplace.relay.events import (
     EventBus,
     JobDispatched,
     JobFinished,
@@ -22,7 +22,7 @@ from relay.events import (
     NodeLeft,
     Stamped,
 )
-from relay.registry import NodeSession, Registry
+from tokenplace.relay.registry import NodeSession, Registry
 
 # Outcomes that count against a node; a cancelled job is nobody's failure.
 FAILED_OUTCOMES = frozenset(

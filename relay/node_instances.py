@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from relay.instances import Instance, Instances
-from relay.inventory import Inventory, ProcessingUnitSpec, SoftwareSpec
-from relay.registry import NodeSession
+from tokenplace.relay.instances import Instance, Instances
+from tokenplace.relay.inventory import Inventory, ProcessingUnitSpec, SoftwareSpec
+from tokenplace.relay.registry import NodeSession
 
 log = logging.getLogger(__name__)
 

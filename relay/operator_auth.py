@@ -6,7 +6,7 @@ import hmac
 
 import grpc
 
-from relay.errors import RelayError
+from tokenplace.relay.errors import RelayError
 
 OPERATOR_METADATA_KEY = "x-tokenplace-operator"
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import grpc
 
-from e2ee import Envelope, InvalidPublicKey, seal
-from relay.dispatcher import Dispatcher, JobOutcome
-from relay.errors import InvalidArgument, NodeNotFound, RelayError
-from relay.join_token import JoinGate
-from relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
-from relay.slots import SlotPool
+from tokenplace.e2ee import Envelope, InvalidPublicKey, seal
+from tokenplace.relay.dispatcher import Dispatcher, JobOutcome
+from tokenplace.relay.errors import InvalidArgument, NodeNotFound, RelayError
+from tokenplace.relay.join_token import JoinGate
+from tokenplace.relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
+from tokenplace.relay.slots import SlotPool
 
 MAX_SLOTS = 256
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from e2ee import InvalidPublicKey, load_public_key
-from relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
-from relay.events import EventBus, NodeJoined, NodeLeft, NodeOffline, NodeOnline
-from relay.slots import SlotPool
-from relay.watch import ChangeSignal
+from tokenplace.e2ee import InvalidPublicKey, load_public_key
+from tokenplace.relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
+from tokenplace.relay.events import EventBus, NodeJoined, NodeLeft, NodeOffline, NodeOnline
+from tokenplace.relay.slots import SlotPool
+from tokenplace.relay.watch import ChangeSignal
 
 # Silence timers fire this long after the window, so the check never lands just inside it.
 _TIMER_SLACK_SECONDS = 0.005

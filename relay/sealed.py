@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from relay.admission import Ticket
-from relay.dispatcher import Dispatcher, Sealed
-from relay.errors import InvalidArgument, JobCancelled, JobTimedOut, RelayError
-from relay.metered import MeteredDispatch
-from relay.registry import Registry
+from tokenplace.relay.admission import Ticket
+from tokenplace.relay.dispatcher import Dispatcher, Sealed
+from tokenplace.relay.errors import InvalidArgument, JobCancelled, JobTimedOut, RelayError
+from tokenplace.relay.metered import MeteredDispatch
+from tokenplace.relay.registry import Registry
 
 log = logging.getLogger(__name__)
 

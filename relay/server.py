@@ -11,39 +11,39 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from relay.accounts import Accounts
-from relay.admission import Admission
-from relay.billing import Billing
-from relay.community import Community
-from relay.config import RelaySettings
-from relay.dispatcher import Dispatcher
-from relay.events import EventBus
-from relay.instances import Instances
-from relay.inventory import Inventory
-from relay.job_log import JobLog
-from relay.join_token import JoinGate
-from relay.limits import Limits, LimitSettings
-from relay.metered import MeteredDispatch
-from relay.metrics import RelayMetrics
-from relay.metrics_http import MetricsHTTPServer
-from relay.monitoring import NodeDirectory, RelayIdentity
-from relay.node_instances import NodeInstances
-from relay.operator_auth import OperatorAuth
-from relay.polling import PollingNodes
-from relay.registry import DrainOrder, Registry
-from relay.sealed import SealedRequests
-from relay.services.account_service import AccountServicer, AdminServicer
-from relay.services.community_service import CommunityServicer
-from relay.services.inference_service import InferenceServicer
-from relay.services.instance_service import InstanceServicer
-from relay.services.monitoring_service import MonitoringServicer
-from relay.services.node_service import NodeServicer
-from relay.services.operator_service import OperatorServicer
-from relay.services.polling_service import PollingNodeServicer
-from relay.services.sealed_service import SealedRequestServicer
-from relay.store.migrate import upgrade_engine
-from relay.store.sql import SQLStore
-from tokenplace.relay.v1 import (
+from tokenplace.relay.accounts import Accounts
+from tokenplace.relay.admission import Admission
+from tokenplace.relay.billing import Billing
+from tokenplace.relay.community import Community
+from tokenplace.relay.config import RelaySettings
+from tokenplace.relay.dispatcher import Dispatcher
+from tokenplace.relay.events import EventBus
+from tokenplace.relay.instances import Instances
+from tokenplace.relay.inventory import Inventory
+from tokenplace.relay.job_log import JobLog
+from tokenplace.relay.join_token import JoinGate
+from tokenplace.relay.limits import Limits, LimitSettings
+from tokenplace.relay.metered import MeteredDispatch
+from tokenplace.relay.metrics import RelayMetrics
+from tokenplace.relay.metrics_http import MetricsHTTPServer
+from tokenplace.relay.monitoring import NodeDirectory, RelayIdentity
+from tokenplace.relay.node_instances import NodeInstances
+from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.polling import PollingNodes
+from tokenplace.relay.registry import DrainOrder, Registry
+from tokenplace.relay.sealed import SealedRequests
+from tokenplace.relay.services.account_service import AccountServicer, AdminServicer
+from tokenplace.relay.services.community_service import CommunityServicer
+from tokenplace.relay.services.inference_service import InferenceServicer
+from tokenplace.relay.services.instance_service import InstanceServicer
+from tokenplace.relay.services.monitoring_service import MonitoringServicer
+from tokenplace.relay.services.node_service import NodeServicer
+from tokenplace.relay.services.operator_service import OperatorServicer
+from tokenplace.relay.services.polling_service import PollingNodeServicer
+from tokenplace.relay.services.sealed_service import SealedRequestServicer
+from tokenplace.relay.store.migrate import upgrade_engine
+from tokenplace.relay.store.sql import SQLStore
+from tokenplace.v1 import (
     account_pb2,
     account_pb2_grpc,
     community_pb2,

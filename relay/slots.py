@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from relay.errors import QueueFull, RelayError
+from tokenplace.relay.errors import QueueFull, RelayError
 
 
 class SlotPool:

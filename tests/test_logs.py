@@ -15,16 +15,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli.logs import JsonFormatter, KeyValueFormatter, make_formatter
-from cli.main import build_parser
-from cli.metrics_flag import DEFAULT_METRICS_PORT, relay_metrics_port
 from tests.support.network import LocalNetwork
 from tests.support.processes import ROOT
 from tests.support.prometheus import Samples
+from tokenplace.cli.logs import JsonFormatter, KeyValueFormatter, make_formatter
+from tokenplace.cli.main import build_parser
+from tokenplace.cli.metrics_flag import DEFAULT_METRICS_PORT, relay_metrics_port
 
 
 def record(message: str, **extra: object) -> logging.LogRecord:
-    entry = logging.LogRecord("relay.jobs", logging.DEBUG, __file__, 1, message, (), None)
+    entry = logging.LogRecord(
+        "tokenplace.relay.jobs", logging.DEBUG, __file__, 1, message, (), None
+    )
     entry.__dict__.update(extra)
     return entry
 
@@ -33,7 +35,7 @@ def test_json_lines_carry_time_level_logger_message_and_extras() -> None:
     line = JsonFormatter().format(record("job finished", job_id="j1", duration_ms=1.5))
     entry = json.loads(line)
     assert "\n" not in line
-    assert entry["level"] == "DEBUG" and entry["logger"] == "relay.jobs"
+    assert entry["level"] == "DEBUG" and entry["logger"] == "tokenplace.relay.jobs"
     assert entry["message"] == "job finished"
     assert entry["job_id"] == "j1" and entry["duration_ms"] == 1.5
     assert entry["time"].endswith("+00:00") and "T" in entry["time"]
@@ -110,7 +112,7 @@ async def test_gateway_request_lines_parse_as_json_with_request_id_and_timing(
         )
     assert reply.headers["x-request-id"] == "client-trace-7"
     entries = [json.loads(line) for line in json_lines.getvalue().splitlines()]
-    [finished] = [e for e in entries if e["logger"] == "gateway.requests"]
+    [finished] = [e for e in entries if e["logger"] == "tokenplace.gateway.requests"]
     assert finished["request_id"] == "client-trace-7"
     assert finished["route"] == "/v1/chat/completions" and finished["status"] == 200
     assert finished["duration_ms"] > 0
@@ -123,7 +125,7 @@ async def test_relay_process_logs_json_and_serves_metrics(tmp_path: Path) -> Non
         "TOKENPLACE_RELAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'relay.sqlite3'}",
     }
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "cli.main", "--log-format", "json"),
+        *(sys.executable, "-m", "tokenplace.cli.main", "--log-format", "json"),
         *("relay", "--port", "0", "--metrics-port", "0"),
         cwd=ROOT,
         env=env,

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = Path("tokenplace/relay/v1")
+PACKAGE = Path("tokenplace/v1")
 GENERATED_PATTERNS = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py")
 FIX = "generated protobuf code is stale: run `make protos` and commit the result"
 
 
 def generated_files(root: Path) -> dict[str, bytes]:
-    """Relative name -> content of every generated file under root/tokenplace/relay/v1."""
+    """Relative name -> content of every generated file under root/tokenplace/v1."""
     package = root / PACKAGE
     return {
         path.name: path.read_bytes()

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.account_client import AccountClient, KeyView
-from gateway.caller import caller_of
-from gateway.schemas import ErrorResponse
+from tokenplace.gateway.account_client import AccountClient, KeyView
+from tokenplace.gateway.caller import caller_of
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(tags=["account"])
 ERRORS: dict[int | str, dict[str, Any]] = {

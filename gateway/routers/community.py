@@ -16,10 +16,10 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.community_client import CommunityClient
-from gateway.openapi import OPERATOR_SECURITY
-from gateway.operator import operator_token
-from gateway.schemas import ErrorResponse
+from tokenplace.gateway.community_client import CommunityClient
+from tokenplace.gateway.openapi import OPERATOR_SECURITY
+from tokenplace.gateway.operator import operator_token
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(tags=["community"])
 

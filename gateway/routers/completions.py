@@ -7,15 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from e2ee.payload import ChatMessage, JobRequest, SamplingOptions
-from gateway import encrypted
-from gateway.caller import caller_of
-from gateway.completions import CompletionService
-from gateway.deps import completion_service
-from gateway.disconnect import cancel_on_disconnect
-from gateway.errors import APIError
-from gateway.json_body import json_body, openapi_body
-from gateway.schemas import (
+from tokenplace.e2ee.payload import ChatMessage, JobRequest, SamplingOptions
+from tokenplace.gateway import encrypted
+from tokenplace.gateway.caller import caller_of
+from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.deps import completion_service
+from tokenplace.gateway.disconnect import cancel_on_disconnect
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.json_body import json_body, openapi_body
+from tokenplace.gateway.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
     ChatMessageIn,

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from gateway.errors import APIError
-from gateway.png import render_placeholder
-from gateway.schemas import ErrorResponse
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.png import render_placeholder
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(tags=["images"])
 

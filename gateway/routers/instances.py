@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
-from gateway.caller import caller_of
-from gateway.instance_client import InstanceClient
-from gateway.relay_client import Metadata
-from gateway.schemas import ErrorResponse
+from tokenplace.gateway.caller import caller_of
+from tokenplace.gateway.instance_client import InstanceClient
+from tokenplace.gateway.relay_client import Metadata
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(tags=["instances"])
 ERRORS: dict[int | str, dict[str, Any]] = {

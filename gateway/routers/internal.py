@@ -12,9 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from gateway.errors import APIError
-from gateway.relay_schemas import PLAINTEXT_FIELDS
-from gateway.schemas import ErrorResponse
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_schemas import PLAINTEXT_FIELDS
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(prefix="/relay/api/v1", tags=["internal (fail-closed)"])
 # Any JSON is read, and refused: documented so that clients (and fuzzers) may send some.

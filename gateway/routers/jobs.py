@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Request
 
-from gateway.schemas import ErrorResponse, JobStatus
+from tokenplace.gateway.schemas import ErrorResponse, JobStatus
 
 router = APIRouter(tags=["jobs"])
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 
-from gateway.errors import APIError
-from gateway.schemas import HealthResponse, PublicKeyResponse
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.schemas import HealthResponse, PublicKeyResponse
 
 router = APIRouter(tags=["meta"])
 VERSION = "0.1.0"

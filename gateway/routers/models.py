@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from gateway.deps import relay_client
-from gateway.errors import APIError
-from gateway.relay_client import CatalogModel, RelayClient
-from gateway.schemas import ErrorResponse, ModelList, ModelObject, ModelPermission
+from tokenplace.gateway.deps import relay_client
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_client import CatalogModel, RelayClient
+from tokenplace.gateway.schemas import ErrorResponse, ModelList, ModelObject, ModelPermission
 
 router = APIRouter(tags=["models"])
 Relay = Annotated[RelayClient, Depends(relay_client)]

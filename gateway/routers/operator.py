@@ -10,15 +10,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from e2ee import generate_private_key, public_key_b64
-from e2ee.keys import write_private_key
-from gateway.completions import CompletionService
-from gateway.deps import completion_service, operator_client
-from gateway.openapi import OPERATOR_SECURITY
-from gateway.operator import operator_token
-from gateway.relay_schemas import NodeUnregistered, PublicKeyRotated, UnregisterNodeIn
-from gateway.relay_services import OperatorClient
-from gateway.schemas import ErrorResponse
+from tokenplace.e2ee import generate_private_key, public_key_b64
+from tokenplace.e2ee.keys import write_private_key
+from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.deps import completion_service, operator_client
+from tokenplace.gateway.openapi import OPERATOR_SECURITY
+from tokenplace.gateway.operator import operator_token
+from tokenplace.gateway.relay_schemas import NodeUnregistered, PublicKeyRotated, UnregisterNodeIn
+from tokenplace.gateway.relay_services import OperatorClient
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(tags=["operator"])
 Operator = Annotated[OperatorClient, Depends(operator_client)]

@@ -21,10 +21,10 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
-from gateway.monitoring_client import MonitoringClient, NodeInfo, RelayInfo
-from gateway.openapi import ERROR_REF, OPERATOR_SECURITY
-from gateway.operator import operator_token
-from gateway.p2p_schemas import (
+from tokenplace.gateway.monitoring_client import MonitoringClient, NodeInfo, RelayInfo
+from tokenplace.gateway.openapi import ERROR_REF, OPERATOR_SECURITY
+from tokenplace.gateway.operator import operator_token
+from tokenplace.gateway.p2p_schemas import (
     OnlineCount,
     P2PNode,
     P2PNodes,

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from e2ee import Envelope
-from gateway.caller import caller_of, sealed_estimate
-from gateway.deps import relay_client, sealed_client
-from gateway.errors import APIError
-from gateway.relay_client import RelayClient
-from gateway.relay_schemas import (
+from tokenplace.e2ee import Envelope
+from tokenplace.gateway.caller import caller_of, sealed_estimate
+from tokenplace.gateway.deps import relay_client, sealed_client
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_client import RelayClient
+from tokenplace.gateway.relay_schemas import (
     CancelIn,
     CancelOut,
     NextServer,
@@ -22,8 +22,8 @@ from gateway.relay_schemas import (
     SealedAnswer,
     SealedRequestIn,
 )
-from gateway.relay_services import SealedClient
-from gateway.schemas import ErrorResponse
+from tokenplace.gateway.relay_services import SealedClient
+from tokenplace.gateway.schemas import ErrorResponse
 
 router = APIRouter(prefix="/relay", tags=["relay-blind E2EE"])
 Relay = Annotated[RelayClient, Depends(relay_client)]

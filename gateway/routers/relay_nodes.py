@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from e2ee import Envelope
-from gateway.deps import polling_client
-from gateway.disconnect import cancel_on_disconnect
-from gateway.errors import APIError
-from gateway.relay_schemas import (
+from tokenplace.e2ee import Envelope
+from tokenplace.gateway.deps import polling_client
+from tokenplace.gateway.disconnect import cancel_on_disconnect
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_schemas import (
     NodeKeyIn,
     NodeRegistered,
     NodeRegisterIn,
@@ -25,9 +25,9 @@ from gateway.relay_schemas import (
     PollIn,
     PollOut,
 )
-from gateway.relay_services import PollingClient
-from gateway.schemas import ErrorResponse, SealedData
-from tokenplace.relay.v1 import common_pb2, node_pb2, polling_pb2
+from tokenplace.gateway.relay_services import PollingClient
+from tokenplace.gateway.schemas import ErrorResponse, SealedData
+from tokenplace.v1 import common_pb2, node_pb2, polling_pb2
 
 router = APIRouter(prefix="/relay", tags=["compute nodes (HTTP)"])
 Polling = Annotated[PollingClient, Depends(polling_client)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from gateway.config import GatewaySettings
+from tokenplace.gateway.config import GatewaySettings
 
 router = APIRouter(tags=["meta"])
 REF_CHARS = 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from node.engines.base import ModelCard
+from tokenplace.node.engines.base import ModelCard
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # SmolLM2's release date (2024-11-01): a stable `created` for the catalog.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from node.engines.base import (
+from tokenplace.node.engines.base import (
     Generation,
     GenerationCancelled,
     GenerationRequest,

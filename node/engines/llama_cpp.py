@@ -14,15 +14,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from node.config import NodeSettings
-from node.engines.base import (
+from tokenplace.node.config import NodeSettings
+from tokenplace.node.engines.base import (
     ContextTooLong,
     Generation,
     GenerationCancelled,
     GenerationRequest,
     ModelCard,
 )
-from node.engines.bundled import SMOLLM2, bundled_model_path
+from tokenplace.node.engines.bundled import SMOLLM2, bundled_model_path
 
 # create_chat_completion's default; OpenAI's 1.0 is too hot for small models.
 DEFAULT_CHAT_TEMPERATURE = 0.2

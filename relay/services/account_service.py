@@ -7,12 +7,12 @@ from datetime import datetime
 import grpc
 from google.protobuf import timestamp_pb2
 
-from relay.accounts import Account, Accounts, ApiKey, InvalidApiKey
-from relay.admission import caller_from_metadata
-from relay.billing import Billing
-from relay.operator_auth import OperatorAuth
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import account_pb2, account_pb2_grpc
+from tokenplace.relay.accounts import Account, Accounts, ApiKey, InvalidApiKey
+from tokenplace.relay.admission import caller_from_metadata
+from tokenplace.relay.billing import Billing
+from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import account_pb2, account_pb2_grpc
 
 
 def _stamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:

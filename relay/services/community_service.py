@@ -7,11 +7,11 @@ from datetime import datetime
 import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
 
-from relay.community import Community, Directory
-from relay.errors import InvalidArgument
-from relay.operator_auth import OperatorAuth
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import community_pb2, community_pb2_grpc
+from tokenplace.relay.community import Community, Directory
+from tokenplace.relay.errors import InvalidArgument
+from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import community_pb2, community_pb2_grpc
 
 _DIRECTORIES = {
     community_pb2.PROVIDER_DIRECTORY_COMMUNITY: Directory.COMMUNITY,

@@ -1,4 +1,4 @@
-"""Conversions between relay domain types and tokenplace.relay.v1 messages."""
+"""Conversions between relay domain types and tokenplace.v1 messages."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 
-from relay.dispatcher import JobOutcome, Sealed
-from relay.errors import BadEnvelope, JobCancelled, ModelNotFound, NodeBusy, NodeFailed, RelayError
-from relay.registry import CancelOrder, DrainOrder, ModelInfo, Outbound, SealedJob
-from tokenplace.relay.v1 import common_pb2, node_pb2
+from tokenplace.relay.dispatcher import JobOutcome, Sealed
+from tokenplace.relay.errors import (
+    BadEnvelope,
+    JobCancelled,
+    ModelNotFound,
+    NodeBusy,
+    NodeFailed,
+    RelayError,
+)
+from tokenplace.relay.registry import CancelOrder, DrainOrder, ModelInfo, Outbound, SealedJob
+from tokenplace.v1 import common_pb2, node_pb2
 
 _FAILURES: dict[int, type[RelayError]] = {
     node_pb2.FAILURE_REASON_BAD_ENVELOPE: BadEnvelope,

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
 
-from relay.errors import RelayError
-from tokenplace.relay.v1 import inference_pb2
+from tokenplace.relay.errors import RelayError
+from tokenplace.v1 import inference_pb2
 
 log = logging.getLogger(__name__)
 

@@ -6,15 +6,15 @@ from collections.abc import Iterable
 
 import grpc
 
-from relay.admission import caller_from_metadata
-from relay.dispatcher import Dispatcher
-from relay.errors import RelayError
-from relay.metered import MeteredDispatch
-from relay.registry import Registry
-from relay.services import convert
-from relay.services.dispatch_stream import DispatchStreamSession
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import inference_pb2, inference_pb2_grpc
+from tokenplace.relay.admission import caller_from_metadata
+from tokenplace.relay.dispatcher import Dispatcher
+from tokenplace.relay.errors import RelayError
+from tokenplace.relay.metered import MeteredDispatch
+from tokenplace.relay.registry import Registry
+from tokenplace.relay.services import convert
+from tokenplace.relay.services.dispatch_stream import DispatchStreamSession
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import inference_pb2, inference_pb2_grpc
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):

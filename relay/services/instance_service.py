@@ -14,19 +14,19 @@ import grpc
 from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.protobuf.message import Message
 
-from relay.accounts import Account, Accounts
-from relay.errors import InvalidArgument
-from relay.instances import Instance, Instances
-from relay.inventory import (
+from tokenplace.relay.accounts import Account, Accounts
+from tokenplace.relay.errors import InvalidArgument
+from tokenplace.relay.instances import Instance, Instances
+from tokenplace.relay.inventory import (
     Inventory,
     ProcessingUnit,
     ProcessingUnitSpec,
     Software,
     SoftwareSpec,
 )
-from relay.services.account_service import authenticated_caller
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import instance_pb2, instance_pb2_grpc
+from tokenplace.relay.services.account_service import authenticated_caller
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import instance_pb2, instance_pb2_grpc
 
 INSTANCE_FIELDS = ("name", "endpoint", "status")
 PROCESSING_UNIT_FIELDS = ("kind", "model", "count", "memory_bytes")

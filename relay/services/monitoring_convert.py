@@ -1,4 +1,4 @@
-"""Monitoring views and events -> tokenplace.relay.v1 monitoring messages."""
+"""Monitoring views and events -> tokenplace.v1 monitoring messages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from relay.events import (
+from tokenplace.relay.events import (
     Event,
     JobDispatched,
     JobFinished,
@@ -17,8 +17,8 @@ from relay.events import (
     NodeOnline,
     Stamped,
 )
-from relay.monitoring import ClusterView, NodeView, RelayIdentity
-from tokenplace.relay.v1 import common_pb2, monitoring_pb2
+from tokenplace.relay.monitoring import ClusterView, NodeView, RelayIdentity
+from tokenplace.v1 import common_pb2, monitoring_pb2
 
 _OUTCOMES = {
     JobOutcomeKind.COMPLETED: monitoring_pb2.JOB_OUTCOME_KIND_COMPLETED,

@@ -9,13 +9,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from relay.events import EventBus, Stamped
-from relay.join_token import JoinGate
-from relay.monitoring import NodeDirectory, RelayIdentity
-from relay.operator_auth import OperatorAuth
-from relay.services import monitoring_convert as convert
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import monitoring_pb2, monitoring_pb2_grpc
+from tokenplace.relay.events import EventBus, Stamped
+from tokenplace.relay.join_token import JoinGate
+from tokenplace.relay.monitoring import NodeDirectory, RelayIdentity
+from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.services import monitoring_convert as convert
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import monitoring_pb2, monitoring_pb2_grpc
 
 
 class MonitoringServicer(monitoring_pb2_grpc.MonitoringServiceServicer):

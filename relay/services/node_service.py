@@ -10,16 +10,16 @@ from typing import Any
 
 import grpc
 
-from e2ee import InvalidPublicKey, verify_nonce_signature
-from relay.config import RelaySettings
-from relay.dispatcher import Dispatcher
-from relay.errors import RelayError
-from relay.join_token import JoinGate
-from relay.node_instances import NodeInstances
-from relay.registry import CloseOrder, NodeSession, Registry
-from relay.services import convert
-from relay.slots import SlotPool
-from tokenplace.relay.v1 import node_pb2, node_pb2_grpc
+from tokenplace.e2ee import InvalidPublicKey, verify_nonce_signature
+from tokenplace.relay.config import RelaySettings
+from tokenplace.relay.dispatcher import Dispatcher
+from tokenplace.relay.errors import RelayError
+from tokenplace.relay.join_token import JoinGate
+from tokenplace.relay.node_instances import NodeInstances
+from tokenplace.relay.registry import CloseOrder, NodeSession, Registry
+from tokenplace.relay.services import convert
+from tokenplace.relay.slots import SlotPool
+from tokenplace.v1 import node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
 

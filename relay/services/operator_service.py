@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from relay.dispatcher import Dispatcher
-from relay.errors import NodeNotFound
-from relay.operator_auth import OperatorAuth
-from relay.registry import CloseOrder, Registry
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import operator_pb2, operator_pb2_grpc
+from tokenplace.relay.dispatcher import Dispatcher
+from tokenplace.relay.errors import NodeNotFound
+from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.registry import CloseOrder, Registry
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import operator_pb2, operator_pb2_grpc
 
 
 class OperatorServicer(operator_pb2_grpc.OperatorServiceServicer):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from relay.polling import PollingNodes, PollingRegistration
-from relay.registry import SealedJob
-from relay.services import convert
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import common_pb2, node_pb2, polling_pb2, polling_pb2_grpc
+from tokenplace.relay.polling import PollingNodes, PollingRegistration
+from tokenplace.relay.registry import SealedJob
+from tokenplace.relay.services import convert
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import common_pb2, node_pb2, polling_pb2, polling_pb2_grpc
 
 
 class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from relay.admission import caller_from_metadata
-from relay.errors import RelayError
-from relay.sealed import RequestState, SealedEntry, SealedRequests
-from relay.services import convert
-from relay.services.status import translate_errors
-from tokenplace.relay.v1 import sealed_pb2, sealed_pb2_grpc
+from tokenplace.relay.admission import caller_from_metadata
+from tokenplace.relay.errors import RelayError
+from tokenplace.relay.sealed import RequestState, SealedEntry, SealedRequests
+from tokenplace.relay.services import convert
+from tokenplace.relay.services.status import translate_errors
+from tokenplace.v1 import sealed_pb2, sealed_pb2_grpc
 
 _STATES = {
     RequestState.QUEUED: sealed_pb2.REQUEST_STATE_QUEUED,

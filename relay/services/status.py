@@ -11,7 +11,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from relay.errors import ERROR_DOMAIN, RelayError
+from tokenplace.relay.errors import ERROR_DOMAIN, RelayError
 
 T = TypeVar("T")
 

@@ -1,5 +1,5 @@
 """Persistent relay state: the SQL database (SQLite by default, PostgreSQL by URL)."""
 
-from relay.store.sql import Base, Contribution, ModelFeedback, SQLStore, as_utc, utc_now
+from tokenplace.relay.store.sql import Base, Contribution, ModelFeedback, SQLStore, as_utc, utc_now
 
 __all__ = ["Base", "Contribution", "ModelFeedback", "SQLStore", "as_utc", "utc_now"]

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relay.store.sql import Base
+from tokenplace.relay.store.sql import Base
 
 # SQLite auto-increments only an INTEGER PRIMARY KEY (a 64-bit value there anyway).
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from relay.store.sql import SQLStore
+from tokenplace.relay.store.sql import SQLStore
 
 BUSY_TIMEOUT_MS = 30_000
 _locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, make_url
 
-from relay.store.sqlite import install_begin_immediate
+from tokenplace.relay.store.sqlite import install_begin_immediate
 
 T = TypeVar("T")
 

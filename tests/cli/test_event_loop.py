@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from cli import event_loop
+from tokenplace.cli import event_loop
 
 
 async def _running_loop_module() -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import grpc_io
+from tokenplace.cli import grpc_io
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # trips on one grpc.aio server and channel and counts the EventEngine threads' wake-ups.
 PROBE = """
 import asyncio, json, os
-import cli
+import tokenplace.cli
 import grpc
 
 CALLS = 200

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
-from node.engines.echo import EchoEngine
 from tests.support.blind import POLL_INTERVAL_SECONDS
 from tests.support.network import LocalNetwork
+from tokenplace.node.engines.echo import EchoEngine
 
 BODY = {"model": "echo", "messages": [{"role": "user", "content": "later please"}]}
 

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork
+from tokenplace.node.engines.echo import EchoEngine
 
 LONG_PROMPT = " ".join(f"word{i}" for i in range(200))
 

@@ -34,7 +34,7 @@ async def test_up_serves_the_bundled_model_and_stops_cleanly(tmp_path: Path) -> 
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cli.main",
+        "tokenplace.cli.main",
         "up",
         "--port",
         str(gateway_port),

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
-from e2ee.session import Opener, Sealer
 from tests.support.network import LocalNetwork
+from tokenplace.e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
+from tokenplace.e2ee.session import Opener, Sealer
 
 
 @pytest.fixture(scope="module")

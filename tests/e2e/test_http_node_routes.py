@@ -8,9 +8,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import Envelope, generate_private_key, open_sealed, public_key_b64
 from tests.support.network import LocalNetwork
 from tests.support.wire_client import WireClient
+from tokenplace.e2ee import Envelope, generate_private_key, open_sealed, public_key_b64
 
 TOKEN = "X-Relay-Server-Token"
 

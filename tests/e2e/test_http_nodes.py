@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import openai
 
-from e2ee import generate_private_key
-from node.engines.echo import EchoEngine
-from node.http_agent import HttpNodeAgent
 from tests.support.network import LocalNetwork
+from tokenplace.e2ee import generate_private_key
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.node.http_agent import HttpNodeAgent
 
 
 @contextlib.asynccontextmanager

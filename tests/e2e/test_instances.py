@@ -15,9 +15,9 @@ import grpc
 import httpx
 import pytest
 
-from relay.instances import InvalidInstanceToken
 from tests.e2e.test_keys_and_billing import Keyed, keyed_network
-from tokenplace.relay.v1 import instance_pb2, instance_pb2_grpc
+from tokenplace.relay.instances import InvalidInstanceToken
+from tokenplace.v1 import instance_pb2, instance_pb2_grpc
 
 INSTANCE = {"name": "rig-1", "endpoint": "https://rig-1.example.net/v1"}
 GPU = {"kind": "gpu", "model": "RTX 4090", "count": 2, "memory_bytes": 24 * 2**30}

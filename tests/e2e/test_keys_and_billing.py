@@ -14,12 +14,12 @@ import httpx
 import openai
 import pytest
 
-from e2ee.payload import ChatMessage, JobRequest, SamplingOptions
-from gateway.account_client import AdminClient
-from gateway.caller import reservation_estimate
-from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tokenplace.e2ee.payload import ChatMessage, JobRequest, SamplingOptions
+from tokenplace.gateway.account_client import AdminClient
+from tokenplace.gateway.caller import reservation_estimate
+from tokenplace.node.engines.echo import EchoEngine
 
 OPERATOR = "operator-token-for-billing-tests"
 PROMPT = "count my tokens please"
@@ -300,7 +300,7 @@ async def test_accounting_failure_is_500_api_error(keyed: Keyed, monkeypatch) ->
 async def test_request_log_keeps_counts_not_content(keyed: Keyed) -> None:
     from sqlalchemy import select
 
-    from relay.store.accounts_schema import RequestLogRow
+    from tokenplace.relay.store.accounts_schema import RequestLogRow
 
     account_id, key = await keyed.account_with_key("lena", 10_000)
     reply = await chat(keyed.sdk(key))
@@ -328,7 +328,7 @@ async def test_admin_cli_creates_grants_and_mints(keyed: Keyed) -> None:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "cli.main",
+            "tokenplace.cli.main",
             "admin",
             "--relay",
             keyed.net.relay_address,

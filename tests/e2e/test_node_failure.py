@@ -10,10 +10,10 @@ from pathlib import Path
 import openai
 import pytest
 
-from e2ee import load_or_create_private_key, public_key_b64
-from relay.registry import Registry
 from tests.support.network import LocalNetwork
 from tests.support.processes import NodeProcess
+from tokenplace.e2ee import load_or_create_private_key, public_key_b64
+from tokenplace.relay.registry import Registry
 
 PROMPT = "one two three four five six seven eight nine ten"
 

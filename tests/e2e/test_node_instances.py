@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from node.agent import RegistrationRejected
 from tests.e2e.test_keys_and_billing import chat, keyed_network
+from tokenplace.node.agent import RegistrationRejected
 
 
 async def test_instance_node_fills_inventory_and_its_owner_earns(tmp_path) -> None:

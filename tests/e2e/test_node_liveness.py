@@ -14,12 +14,12 @@ import grpc
 import httpx
 import pytest
 
-from e2ee import load_or_create_private_key, public_key_b64
-from relay.registry import Registry
 from tests.support.monitoring_watch import EventWatch, monitoring_stub
 from tests.support.network import LocalNetwork
 from tests.support.processes import NodeProcess
-from tokenplace.relay.v1 import monitoring_pb2
+from tokenplace.e2ee import load_or_create_private_key, public_key_b64
+from tokenplace.relay.registry import Registry
+from tokenplace.v1 import monitoring_pb2
 
 WINDOW_SECONDS = 2.0
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from node.config import NodeSettings
-from node.engines.bundled import SMOLLM2
 from tests.support.network import LocalNetwork
+from tokenplace.node.config import NodeSettings
+from tokenplace.node.engines.bundled import SMOLLM2
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="the engine extra is not installed")
 pytestmark = pytest.mark.model
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def smollm2() -> Iterator[object]:
-    from node.engines.llama_cpp import LlamaCppEngine
+    from tokenplace.node.engines.llama_cpp import LlamaCppEngine
 
     engine = LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
     yield engine
@@ -57,8 +57,8 @@ def test_a_fresh_engines_first_answer_at_the_default_temperature_is_sound() -> N
     engine's first sampled answer once came out as gibberish (see `_warm_up`)."""
     import threading
 
-    from node.engines.base import GenerationRequest
-    from node.engines.llama_cpp import LlamaCppEngine
+    from tokenplace.node.engines.base import GenerationRequest
+    from tokenplace.node.engines.llama_cpp import LlamaCppEngine
 
     engine = LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
     try:

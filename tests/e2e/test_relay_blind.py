@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from node.engines.echo import EchoEngine
 from tests.support.blind import retrieve_until_done
 from tests.support.network import LocalNetwork
 from tests.support.wire_client import WireClient
+from tokenplace.node.engines.echo import EchoEngine
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
-from node.engines.echo import EchoEngine
 from tests.support.blind import retrieve_until_done
 from tests.support.inspect_state import reachable_text
 from tests.support.network import LocalNetwork
 from tests.support.proxy import RecordingProxy
 from tests.support.wire_client import WireClient
+from tokenplace.e2ee import Envelope, generate_private_key, open_json, public_key_b64, seal_json
+from tokenplace.node.engines.echo import EchoEngine
 
 
 class CollectAll(logging.Handler):
@@ -151,7 +151,7 @@ async def test_blind_flow_keeps_the_sentinel_from_relay_and_gateway(
         assert sentinel in answer["response"]["choices"][0]["message"]["content"]
     gateway_app = gateway.server.config.app
     assert_absent(sentinel, reachable_text(relay), "relay state")
-    gateway_state = reachable_text(gateway_app.state, ("gateway", "starlette"))
+    gateway_state = reachable_text(gateway_app.state, ("tokenplace.gateway", "starlette"))
     assert gateway_app.state.completions.public_key in gateway_state  # the walk got in
     assert_absent(sentinel, gateway_state, "gateway state")
     assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")

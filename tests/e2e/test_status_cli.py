@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from cli.status_view import StatusState, render
-from gateway.monitoring_client import ClusterStats, MonitoringEvent, NodeInfo
-from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork
 from tests.support.processes import ROOT
+from tokenplace.cli.status_view import StatusState, render
+from tokenplace.gateway.monitoring_client import ClusterStats, MonitoringEvent, NodeInfo
+from tokenplace.node.engines.echo import EchoEngine
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC).timestamp()
 
@@ -26,7 +26,7 @@ async def run_status(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cli.main",
+        "tokenplace.cli.main",
         "status",
         *args,
         cwd=ROOT,

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from e2ee import (
+from tokenplace.e2ee import (
     DecryptionError,
     Envelope,
     InvalidPublicKey,

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from e2ee import (
+from tokenplace.e2ee import (
     InvalidPublicKey,
     generate_private_key,
     load_or_create_private_key,

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
-from e2ee import DecryptionError, open_json, public_key_b64, seal_json
-from e2ee.payload import InnerRequest, JobRequest, SamplingOptions
-from e2ee.session import Opener, Sealer
+from tokenplace.e2ee import DecryptionError, open_json, public_key_b64, seal_json
+from tokenplace.e2ee.payload import InnerRequest, JobRequest, SamplingOptions
+from tokenplace.e2ee.session import Opener, Sealer
 
 
 class CountingKey:

@@ -7,14 +7,14 @@ import threading
 
 import pytest
 
-from e2ee import generate_private_key, public_key_b64
-from e2ee.payload import InnerRequest, InnerResponse, JobRequest
-from e2ee.session import Opener, Sealer
-from gateway.errors import APIError
-from gateway.relay_client import RelayClient
-from node.engines.base import Generation, GenerationCancelled, GenerationRequest
-from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork
+from tokenplace.e2ee import generate_private_key, public_key_b64
+from tokenplace.e2ee.payload import InnerRequest, InnerResponse, JobRequest
+from tokenplace.e2ee.session import Opener, Sealer
+from tokenplace.gateway.errors import APIError
+from tokenplace.gateway.relay_client import RelayClient
+from tokenplace.node.engines.base import Generation, GenerationCancelled, GenerationRequest
+from tokenplace.node.engines.echo import EchoEngine
 
 
 class HeldEchoEngine(EchoEngine):

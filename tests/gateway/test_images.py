@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import create_app
-from gateway.config import GatewaySettings
 from tests.gateway.test_bad_requests import assert_openai_error
 from tests.gateway.test_png import DecodedPNG, decode_png
 from tests.support.network import serve_app
 from tests.support.network import test_key as cached_key
+from tokenplace.gateway.app import create_app
+from tokenplace.gateway.config import GatewaySettings
 
 URL = "/api/v1/images/generations"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from e2ee import generate_private_key
-from gateway.app import create_app
-from gateway.config import GatewaySettings
+from tokenplace.e2ee import generate_private_key
+from tokenplace.gateway.app import create_app
+from tokenplace.gateway.config import GatewaySettings
 
 
 @pytest.fixture(scope="module")

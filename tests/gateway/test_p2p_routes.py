@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork, serve_app
 from tests.support.network import test_key as cached_key
+from tokenplace.node.engines.echo import EchoEngine
 
 OPERATOR_TOKEN = "p2p-operator-secret"
 JOIN_TOKEN = "p2p-join-secret"
@@ -172,8 +172,8 @@ async def test_token_503_when_the_relay_has_no_operator_token(network: LocalNetw
     ["/api/p2p", "/api/p2p/token", "/api/p2p/workers", "/api/p2p/federation", "/api/p2p/stats"],
 )
 async def test_500_when_the_relay_cannot_be_reached(tmp_path: Path, path: str) -> None:
-    from gateway.app import create_app
-    from gateway.config import GatewaySettings
+    from tokenplace.gateway.app import create_app
+    from tokenplace.gateway.config import GatewaySettings
 
     settings = GatewaySettings(relay="127.0.0.1:9", key_path=tmp_path / "gateway.pem")
     gateway = await serve_app(create_app(settings, cached_key(settings.key_path, 100)))

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from e2ee import generate_private_key, public_key_b64
 from tests.support.network import LocalNetwork
+from tokenplace.e2ee import generate_private_key, public_key_b64
 
 REGISTER = "/api/v1/relay/servers/register"
 MODELS = [{"id": "echo"}]

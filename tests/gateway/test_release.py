@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.config import GatewaySettings
 from tests.gateway.test_images import gateway_settings, live_gateway
+from tokenplace.gateway.config import GatewaySettings
 
 FIELDS = {"environment", "version", "label", "ref"}
 

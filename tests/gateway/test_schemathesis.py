@@ -33,10 +33,10 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 from schemathesis.config import SchemathesisConfig
 
-from e2ee import Envelope, generate_private_key, open_sealed, public_key_b64, seal_json
-from gateway.app import create_app
-from gateway.config import GatewaySettings
 from tests.support.network import LocalNetwork
+from tokenplace.e2ee import Envelope, generate_private_key, open_sealed, public_key_b64, seal_json
+from tokenplace.gateway.app import create_app
+from tokenplace.gateway.config import GatewaySettings
 
 T = TypeVar("T")
 Examples = dict[str, list[dict[str, Any]]]  # operation label -> APIOperation.Case kwargs

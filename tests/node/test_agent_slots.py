@@ -8,12 +8,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import generate_private_key, public_key_b64, seal_json
-from gateway.relay_services import envelope_pb
-from node.agent import NodeAgent
-from node.config import NodeSettings
-from node.engines.echo import EchoEngine
-from tokenplace.relay.v1 import node_pb2
+from tokenplace.e2ee import generate_private_key, public_key_b64, seal_json
+from tokenplace.gateway.relay_services import envelope_pb
+from tokenplace.node.agent import NodeAgent
+from tokenplace.node.config import NodeSettings
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.v1 import node_pb2
 
 
 class UnacknowledgedWrites:

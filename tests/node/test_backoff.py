@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from node.backoff import Backoff
+from tokenplace.node.backoff import Backoff
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import asyncio
 import threading
 import time
 
-from node.agent import _deadline_timer
-from tokenplace.relay.v1 import node_pb2
+from tokenplace.node.agent import _deadline_timer
+from tokenplace.v1 import node_pb2
 
 
 def job_due_in(seconds: float) -> node_pb2.Job:

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from node.engines.base import Generation, GenerationCancelled, GenerationRequest
-from node.engines.echo import EchoEngine
+from tokenplace.node.engines.base import Generation, GenerationCancelled, GenerationRequest
+from tokenplace.node.engines.echo import EchoEngine
 
 
 class WatchedEvent(threading.Event):

@@ -9,11 +9,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import DecryptionError, generate_private_key, open_json, public_key_b64, seal_json
-from e2ee.payload import InnerRequest, JobRequest
-from node.engines.base import ContextTooLong, Generation, GenerationRequest
-from node.engines.echo import EchoEngine
-from node.jobs import Failure, JobReply, JobRunner, JobTicket
+from tokenplace.e2ee import (
+    DecryptionError,
+    generate_private_key,
+    open_json,
+    public_key_b64,
+    seal_json,
+)
+from tokenplace.e2ee.payload import InnerRequest, JobRequest
+from tokenplace.node.engines.base import ContextTooLong, Generation, GenerationRequest
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.node.jobs import Failure, JobReply, JobRunner, JobTicket
 
 SENTINEL = "SENTINEL-PROMPT-9c1e4f"
 REQUEST_ID = "req-42"

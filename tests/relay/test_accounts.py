@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from relay.accounts import (
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tokenplace.relay.accounts import (
     KEY_PATTERN,
     AccountExists,
     AccountNotFound,
@@ -21,18 +22,18 @@ from relay.accounts import (
     InvalidApiKey,
     ReservationNotFound,
 )
-from relay.billing import Billing
-from relay.errors import InvalidArgument
-from relay.instances import InstanceNotFound, Instances, InvalidInstanceToken
-from relay.inventory import (
+from tokenplace.relay.billing import Billing
+from tokenplace.relay.errors import InvalidArgument
+from tokenplace.relay.instances import InstanceNotFound, Instances, InvalidInstanceToken
+from tokenplace.relay.inventory import (
     Inventory,
     ProcessingUnitNotFound,
     ProcessingUnitSpec,
     SoftwareNotFound,
     SoftwareSpec,
 )
-from relay.store import SQLStore
-from relay.store.accounts_schema import (
+from tokenplace.relay.store import SQLStore
+from tokenplace.relay.store.accounts_schema import (
     AccountRow,
     ApiKeyRow,
     LedgerRow,
@@ -40,8 +41,7 @@ from relay.store.accounts_schema import (
     RequestLogRow,
     SoftwareRow,
 )
-from relay.store.migrate import upgrade
-from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tokenplace.relay.store.migrate import upgrade
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -602,9 +602,9 @@ async def test_a_node_replaces_its_whole_inventory(
 
 async def test_names_with_nul_are_refused_before_they_reach_the_database(tmp_path) -> None:
     """PostgreSQL text cannot hold NUL: it must be a 400, not a driver error (500)."""
-    from relay.errors import InvalidArgument
-    from relay.store.migrate import upgrade_engine
-    from relay.store.sql import SQLStore
+    from tokenplace.relay.errors import InvalidArgument
+    from tokenplace.relay.store.migrate import upgrade_engine
+    from tokenplace.relay.store.sql import SQLStore
 
     store = SQLStore(f"sqlite+aiosqlite:///{tmp_path / 'nul.sqlite3'}")
     await upgrade_engine(store.engine)

@@ -17,18 +17,18 @@ from grpc_status import rpc_status
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from relay.community import (
+from tests.support.network import LocalNetwork
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tokenplace.relay.community import (
     Community,
     ContributionSummary,
     Directory,
     ProviderDirectoryUnavailable,
 )
-from relay.config import RelaySettings
-from relay.errors import InvalidArgument
-from relay.store import ModelFeedback
-from tests.support.network import LocalNetwork
-from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tokenplace.relay.v1 import community_pb2, community_pb2_grpc
+from tokenplace.relay.config import RelaySettings
+from tokenplace.relay.errors import InvalidArgument
+from tokenplace.relay.store import ModelFeedback
+from tokenplace.v1 import community_pb2, community_pb2_grpc
 
 GOOD_OFFER: dict[str, Any] = {
     "operator_name": "Ada's rack",

@@ -15,11 +15,11 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
-from relay.server import RelayServer
 from tests.support.network import LocalNetwork
+from tokenplace.relay.server import RelayServer
 
-NODE_SERVICE = "tokenplace.relay.v1.NodeService"
-INFERENCE_SERVICE = "tokenplace.relay.v1.InferenceService"
+NODE_SERVICE = "tokenplace.v1.NodeService"
+INFERENCE_SERVICE = "tokenplace.v1.InferenceService"
 HEALTH_SERVICE = "grpc.health.v1.Health"
 REFLECTION_SERVICE = "grpc.reflection.v1alpha.ServerReflection"
 STEP_SECONDS = 5.0

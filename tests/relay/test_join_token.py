@@ -14,14 +14,14 @@ import grpc
 import httpx
 import pytest
 
-from e2ee import generate_private_key, public_key_b64
-from node.agent import RegistrationRejected
-from node.engines.echo import EchoEngine
-from node.http_agent import HttpNodeAgent
 from tests.support.monitoring_watch import monitoring_stub
 from tests.support.network import LocalNetwork
 from tests.support.processes import ROOT
-from tokenplace.relay.v1 import monitoring_pb2
+from tokenplace.e2ee import generate_private_key, public_key_b64
+from tokenplace.node.agent import RegistrationRejected
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.node.http_agent import HttpNodeAgent
+from tokenplace.v1 import monitoring_pb2
 
 JOIN_TOKEN = "join-7f3c9a-very-secret"
 OPERATOR_TOKEN = "operator-token-for-tests"
@@ -81,7 +81,7 @@ async def test_node_process_exits_nonzero_naming_the_fix(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cli.main",
+        "tokenplace.cli.main",
         "node",
         "--relay",
         guarded.relay_address,

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from node.engines.echo import EchoEngine
-from relay.config import RelaySettings
-from relay.server import RelayServer
 from tests.support.network import LocalNetwork
 from tests.support.prometheus import eventually, scrape
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.relay.config import RelaySettings
+from tokenplace.relay.server import RelayServer
 
-INFERENCE = "tokenplace.relay.v1.InferenceService"
-NODES = "tokenplace.relay.v1.NodeService"
+INFERENCE = "tokenplace.v1.InferenceService"
+NODES = "tokenplace.v1.NodeService"
 
 
 def metrics_url(relay: RelayServer) -> str:
@@ -149,11 +149,11 @@ async def test_finished_jobs_are_logged_at_debug_without_content(
 ) -> None:
     await net.start_node()
     gateway = await net.start_gateway()
-    with caplog.at_level(logging.DEBUG, logger="relay.jobs"):
+    with caplog.at_level(logging.DEBUG, logger="tokenplace.relay.jobs"):
         async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
             reply = await http.post("/v1/chat/completions", json=chat("secret words"))
     usage = reply.json()["usage"]
-    [record] = [r for r in caplog.records if r.name == "relay.jobs"]
+    [record] = [r for r in caplog.records if r.name == "tokenplace.relay.jobs"]
     assert record.levelno == logging.DEBUG
     assert record.outcome == "completed" and record.model == "echo"
     assert record.request_id and record.job_id and record.node_id.startswith("node-")

@@ -1,6 +1,6 @@
 """A client with no generated code finds MonitoringService by reflection and calls it.
 
-Deliberately imports nothing from tokenplace.relay.v1: every descriptor comes from the
+Deliberately imports nothing from tokenplace.v1: every descriptor comes from the
 relay's reflection service, as it would for grpcurl or a dashboard in another language.
 """
 
@@ -15,10 +15,10 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
 )
 
-from node.engines.echo import EchoEngine
 from tests.support.network import LocalNetwork
+from tokenplace.node.engines.echo import EchoEngine
 
-MONITORING = "tokenplace.relay.v1.MonitoringService"
+MONITORING = "tokenplace.v1.MonitoringService"
 
 
 def call_by_reflection(address: str, methods: list[str]) -> tuple[list[str], dict[str, Any]]:

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from google.protobuf import json_format
 
-from node.engines.echo import EchoEngine
 from tests.support.monitoring_watch import EventWatch, monitoring_stub
 from tests.support.network import LocalNetwork
-from tokenplace.relay.v1 import monitoring_pb2
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.v1 import monitoring_pb2
 
 STEP = 5.0
 

@@ -17,13 +17,13 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import generate_private_key, public_key_b64, sign_nonce
-from gateway.errors import relay_reason
-from relay.registry import Registry
-from relay.server import RelayServer
-from relay.slots import SlotPool
 from tests.support.network import LocalNetwork
-from tokenplace.relay.v1 import (
+from tokenplace.e2ee import generate_private_key, public_key_b64, sign_nonce
+from tokenplace.gateway.errors import relay_reason
+from tokenplace.relay.registry import Registry
+from tokenplace.relay.server import RelayServer
+from tokenplace.relay.slots import SlotPool
+from tokenplace.v1 import (
     common_pb2,
     inference_pb2,
     inference_pb2_grpc,

@@ -9,10 +9,10 @@ import time
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import generate_private_key, public_key_b64
-from relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
-from relay.registry import ModelInfo, NodeSession, Registry
-from relay.slots import SlotPool
+from tokenplace.e2ee import generate_private_key, public_key_b64
+from tokenplace.relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
+from tokenplace.relay.registry import ModelInfo, NodeSession, Registry
+from tokenplace.relay.slots import SlotPool
 
 TIMEOUT = 40.0
 

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from e2ee import generate_private_key, public_key_b64
-from relay.dispatcher import Dispatcher, JobOutcome, Sealed
-from relay.errors import JobCancelled, JobTimedOut, NodeFailed, NodeLost
-from relay.events import (
+from tokenplace.e2ee import generate_private_key, public_key_b64
+from tokenplace.relay.dispatcher import Dispatcher, JobOutcome, Sealed
+from tokenplace.relay.errors import JobCancelled, JobTimedOut, NodeFailed, NodeLost
+from tokenplace.relay.events import (
     EventBus,
     JobDispatched,
     JobFinished,
@@ -23,10 +23,10 @@ from relay.events import (
     NodeOnline,
     Stamped,
 )
-from relay.join_token import JoinGate, JoinTokenInvalid
-from relay.polling import PollingNodes, PollingRegistration
-from relay.registry import ModelInfo, NodeSession, Registry, SealedJob
-from relay.slots import SlotPool
+from tokenplace.relay.join_token import JoinGate, JoinTokenInvalid
+from tokenplace.relay.polling import PollingNodes, PollingRegistration
+from tokenplace.relay.registry import ModelInfo, NodeSession, Registry, SealedJob
+from tokenplace.relay.slots import SlotPool
 
 STEP = 5.0
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from relay.errors import NodeLost, QueueFull
-from relay.slots import SlotPool
+from tokenplace.relay.errors import NodeLost, QueueFull
+from tokenplace.relay.slots import SlotPool
 
 
 async def queued(pool: SlotPool, waiting: int) -> None:

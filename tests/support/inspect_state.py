@@ -10,7 +10,7 @@ from typing import Any
 _CONTAINERS = (dict, list, tuple, set, frozenset, collections.deque)
 
 
-def reachable_text(root: Any, owners: tuple[str, ...] = ("relay",)) -> list[str | bytes]:
+def reachable_text(root: Any, owners: tuple[str, ...] = ("tokenplace.relay",)) -> list[str | bytes]:
     """Walk objects owned by `owners` (their classes' modules), containers, queues, futures."""
     found: list[str | bytes] = []
     seen: set[int] = set()

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from tokenplace.relay.v1 import monitoring_pb2, monitoring_pb2_grpc
+from tokenplace.v1 import monitoring_pb2, monitoring_pb2_grpc
 
 Event = monitoring_pb2.MonitoringEvent
 

@@ -16,15 +16,15 @@ import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from e2ee import generate_private_key
-from gateway.app import create_app
-from gateway.config import GatewaySettings
-from node.agent import NodeAgent
-from node.config import NodeSettings
-from node.engines.base import Engine
-from node.engines.echo import EchoEngine
-from relay.config import RelaySettings
-from relay.server import RelayServer
+from tokenplace.e2ee import generate_private_key
+from tokenplace.gateway.app import create_app
+from tokenplace.gateway.config import GatewaySettings
+from tokenplace.node.agent import NodeAgent
+from tokenplace.node.config import NodeSettings
+from tokenplace.node.engines.base import Engine
+from tokenplace.node.engines.echo import EchoEngine
+from tokenplace.relay.config import RelaySettings
+from tokenplace.relay.server import RelayServer
 
 
 @dataclass

@@ -35,7 +35,7 @@ class NodeProcess:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "cli.main",
+            "tokenplace.cli.main",
             "--log-level",
             "DEBUG",
             "node",

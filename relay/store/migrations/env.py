@@ -17,8 +17,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import relay.store.accounts_schema  # noqa: F401  (registers its tables on Base.metadata)
-from relay.store.sql import Base, create_engine
+import tokenplace.relay.store.accounts_schema  # noqa: F401  (registers its tables on Base.metadata)
+from tokenplace.relay.store.sql import Base, create_engine
 
 config = context.config
 target_metadata = Base.metadata
