@@ -8,7 +8,7 @@ each part folder becomes `tokenplace.<part>`.
 
 from setuptools import find_packages, setup
 
-PARTS = ("cli", "e2ee", "gateway", "node", "relay")
+PARTS = ("cli", "client", "common", "e2ee", "gateway", "node", "relay")
 ROOT = "protos/tokenplace"
 
 

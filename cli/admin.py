@@ -16,6 +16,21 @@ from typing import Any
 
 import grpc
 
+from tokenplace.client.accounts import AdminClient
+from tokenplace.client.errors import RelayCallError
+from tokenplace.client.relay import RelayClient
+
+ADMIN_TIMEOUT_SECONDS = 10.0
+# What a failed call means to the operator, by its gRPC code.
+PROBLEMS = {
+    grpc.StatusCode.ALREADY_EXISTS: "conflict",
+    grpc.StatusCode.NOT_FOUND: "not found",
+    grpc.StatusCode.UNAUTHENTICATED: "not authorized",
+    grpc.StatusCode.FAILED_PRECONDITION: "not possible now",
+    grpc.StatusCode.INVALID_ARGUMENT: "invalid",
+    grpc.StatusCode.UNAVAILABLE: "relay unavailable",
+}
+
 
 def add_admin_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="operator account administration")
@@ -33,26 +48,29 @@ def add_admin_parser(commands: Any) -> None:
 
 
 async def run_admin(args: argparse.Namespace) -> int:
-    from tokenplace.gateway.account_client import AdminClient
-    from tokenplace.gateway.errors import APIError
-
     if not args.operator_token:
         print(
             "tokenplace admin: set TOKENPLACE_OPERATOR_TOKEN (or --operator-token)", file=sys.stderr
         )
         return 2
-    async with grpc.aio.insecure_channel(args.relay) as channel:
-        client = AdminClient(channel, args.operator_token)
+    async with RelayClient(args.relay, ADMIN_TIMEOUT_SECONDS) as relay:
         try:
-            result = await _act(client, args)
-        except APIError as error:
-            print(f"tokenplace admin: {error.code}: {error.message}", file=sys.stderr)
+            result = await _act(relay.admin(args.operator_token), args)
+        except RelayCallError as error:
+            print(f"tokenplace admin: {describe(error)}", file=sys.stderr)
             return 1
     print(json.dumps(result, default=str, indent=2))
     return 0
 
 
-async def _act(client: Any, args: argparse.Namespace) -> dict[str, Any]:
+def describe(error: RelayCallError) -> str:
+    """ "conflict: an account named 'alice' exists already (ACCOUNT_EXISTS)"."""
+    problem = PROBLEMS.get(error.code, "failed")
+    reason = f" ({error.reason_name})" if error.reason else ""
+    return f"{problem}: {error.message}{reason}"
+
+
+async def _act(client: AdminClient, args: argparse.Namespace) -> dict[str, Any]:
     if args.action == "create-account":
         return asdict(await client.create_account(args.name))
     if args.action == "grant":

@@ -20,13 +20,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-import grpc
 from rich.console import Console
 from rich.live import Live
 
 from tokenplace.cli.status_view import StatusState, render
-from tokenplace.gateway.errors import APIError
-from tokenplace.gateway.monitoring_client import MonitoringClient, RelayUnreachable
+from tokenplace.client.errors import RelayCallError
+from tokenplace.client.monitoring import MonitoringClient
+from tokenplace.client.relay import RelayClient
 
 DEFAULT_RELAY = "127.0.0.1:50051"
 REFRESH_SECONDS = 0.5
@@ -46,8 +46,8 @@ def default_relay() -> str:
 async def run_status(args: argparse.Namespace) -> int:
     """`args`: relay (None: default_relay()), json, window and timeout (seconds)."""
     relay = args.relay or default_relay()
-    async with grpc.aio.insecure_channel(relay) as channel:
-        client = MonitoringClient(channel, args.timeout, relay)
+    async with RelayClient(relay, args.timeout) as relay_client:
+        client = relay_client.monitoring
         try:
             if args.json:
                 print(json.dumps(await snapshot(client), indent=2, default=_json_default))
@@ -55,12 +55,8 @@ async def run_status(args: argparse.Namespace) -> int:
             state = StatusState(relay=relay, started=time.time(), window_seconds=args.window)
             await refresh(client, state)
             await show_live(client, state, Console())
-        except RelayUnreachable as error:
-            message = f"cannot reach the relay at {relay} ({error.details})"
-            print(f"tokenplace status: {message}", file=sys.stderr)
-            return 1
-        except APIError as error:
-            print(f"tokenplace status: {error.code}: {error.message}", file=sys.stderr)
+        except RelayCallError as error:  # RelayUnreachable says which address it tried
+            print(f"tokenplace status: {error}", file=sys.stderr)
             return 1
     return 0
 
@@ -110,10 +106,10 @@ async def follow(client: MonitoringClient, state: StatusState) -> None:
                 if state.apply(event, time.time()):
                     await refresh(client, state)
             state.error = "the relay ended the event stream; reconnecting"
-        except APIError as error:
+        except RelayCallError as error:
             state.error = error.message
         await asyncio.sleep(RETRY_SECONDS)
-        with contextlib.suppress(APIError):
+        with contextlib.suppress(RelayCallError):
             await refresh(client, state)
             state.error = None
 
@@ -121,7 +117,7 @@ async def follow(client: MonitoringClient, state: StatusState) -> None:
 async def resync(client: MonitoringClient, state: StatusState) -> None:
     while True:
         await asyncio.sleep(RESYNC_SECONDS)
-        with contextlib.suppress(APIError):
+        with contextlib.suppress(RelayCallError):
             await refresh(client, state)
 
 

@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tokenplace.gateway.monitoring_client import ClusterStats, MonitoringEvent, NodeInfo, RelayInfo
+from tokenplace.client.types import ClusterStats, MonitoringEvent, NodeStatus, RelayStatus
 
 NODE_EVENTS = frozenset({"node_joined", "node_left", "node_offline", "node_online"})
 # As the relay counts them: a cancelled job is nobody's failure.
@@ -28,8 +28,8 @@ class StatusState:
     relay: str
     started: float  # epoch seconds, when the view started (bounds the first windows)
     window_seconds: float = 30.0
-    nodes: list[NodeInfo] = field(default_factory=list)
-    relays: list[RelayInfo] = field(default_factory=list)
+    nodes: list[NodeStatus] = field(default_factory=list)
+    relays: list[RelayStatus] = field(default_factory=list)
     stats: ClusterStats = field(default_factory=ClusterStats)
     # (epoch seconds, completion tokens) of each job completed within the window.
     completed: deque[tuple[float, int]] = field(default_factory=deque)
@@ -109,7 +109,7 @@ def _header(state: StatusState, now: float) -> Text:
     return header
 
 
-def nodes_table(nodes: list[NodeInfo], now: float) -> Table:
+def nodes_table(nodes: list[NodeStatus], now: float) -> Table:
     table = Table(title="Compute nodes", title_justify="left", expand=False)
     for column in ("name", "id", "status", "models", "slots", "last seen", "jobs", "tokens"):
         numeric = column in ("jobs", "tokens")
@@ -155,7 +155,7 @@ def totals_table(state: StatusState, now: float) -> Table:
     return table
 
 
-def _node_status(node: NodeInfo) -> Text:
+def _node_status(node: NodeStatus) -> Text:
     if not node.connected:
         return Text("left", style="dim")
     if node.draining:
@@ -163,7 +163,7 @@ def _node_status(node: NodeInfo) -> Text:
     return Text("online", style="green") if node.online else Text("offline", style="red")
 
 
-def _jobs(node: NodeInfo) -> str:
+def _jobs(node: NodeStatus) -> str:
     failed = f" ({node.jobs_failed} failed)" if node.jobs_failed else ""
     return f"{node.jobs_completed}{failed}"
 

@@ -1,4 +1,8 @@
-"""create_app: the FastAPI application, its lifespan and its routers."""
+"""create_app: the FastAPI application, its lifespan and its API areas.
+
+Each API area is a folder with its router, its HTTP models (protocol.py) and, where it
+has one, its service; every area is attached the same way, `router.attach(app)`.
+"""
 
 from __future__ import annotations
 
@@ -8,46 +12,31 @@ from contextlib import asynccontextmanager
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
+from tokenplace.client.relay import RelayClient
 from tokenplace.e2ee import load_or_create_private_key
-from tokenplace.gateway.account_client import AccountClient
-from tokenplace.gateway.community_client import CommunityClient
-from tokenplace.gateway.completions import CompletionService
+from tokenplace.gateway.accounts import router as accounts
+from tokenplace.gateway.body_size import BodySizeLimit
+from tokenplace.gateway.chat import router as chat
+from tokenplace.gateway.chat.jobs import AsyncJobs
+from tokenplace.gateway.chat.service import CompletionService
+from tokenplace.gateway.community import router as community
 from tokenplace.gateway.config import GatewaySettings
 from tokenplace.gateway.errors import install_error_handlers
-from tokenplace.gateway.instance_client import InstanceClient
-from tokenplace.gateway.jobs import AsyncJobs
-from tokenplace.gateway.limits import BodySizeLimit
+from tokenplace.gateway.identity import GatewayIdentity
+from tokenplace.gateway.images import router as images
+from tokenplace.gateway.instances import router as instances
+from tokenplace.gateway.meta import router as meta
 from tokenplace.gateway.metrics import GatewayMetrics, ObservedRequests
-from tokenplace.gateway.monitoring_client import MonitoringClient
+from tokenplace.gateway.models import router as models
 from tokenplace.gateway.openapi import install_openapi
-from tokenplace.gateway.relay_client import RelayClient
-from tokenplace.gateway.relay_services import OperatorClient, PollingClient, SealedClient
-from tokenplace.gateway.routers import (
-    account,
-    community,
-    completions,
-    images,
-    instances,
-    internal,
-    jobs,
-    meta,
-    models,
-    operator,
-    p2p,
-    relay_blind,
-    relay_nodes,
-    release,
-)
+from tokenplace.gateway.operator import router as operator
+from tokenplace.gateway.p2p import router as p2p
+from tokenplace.gateway.polling import router as polling
+from tokenplace.gateway.sealed import router as sealed
+from tokenplace.gateway.services import Services
 
-# The seed registers OpenAI-compatible aliases under /v1 for these routers only.
-ALIASED_ROUTERS = (
-    models.router,
-    completions.router,
-    meta.router,
-    operator.router,
-    images.router,
-)
-API_V1_ONLY_ROUTERS = (relay_blind.router, relay_nodes.router, release.router, community.router)
+# In mounting order (the OpenAPI document lists routes in this order).
+AREAS = (models, chat, meta, operator, images, sealed, polling, community, accounts, instances, p2p)
 
 
 def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None = None) -> FastAPI:
@@ -55,24 +44,12 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        relay = RelayClient(settings.relay, settings.control_timeout_seconds)
         key = private_key or load_or_create_private_key(settings.key_path)
-        app.state.settings = settings
-        app.state.relay = relay
-        app.state.completions = CompletionService(relay, key, settings)
-        timeout = settings.control_timeout_seconds
-        app.state.sealed = SealedClient(relay.channel, timeout)
-        app.state.polling = PollingClient(relay.channel, timeout)
-        app.state.operator = OperatorClient(relay.channel, timeout)
-        app.state.community = CommunityClient(relay.channel, timeout)
-        app.state.accounts = AccountClient(relay.channel, timeout)
-        app.state.jobs = AsyncJobs(app.state.completions, app.state.sealed)
-        app.state.instances = InstanceClient(relay.channel, timeout)
-        app.state.monitoring = MonitoringClient(relay.channel, timeout, settings.relay)
+        app.state.services = build_services(settings, key)
         try:
             yield
         finally:
-            await relay.close()
+            await app.state.services.relay.close()
 
     app = FastAPI(
         title="token.place API",
@@ -81,17 +58,9 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    install_openapi(app, body_models=completions.BODY_MODELS)
-    for router in ALIASED_ROUTERS:
-        app.include_router(router, prefix="/api/v1")
-        app.include_router(router, prefix="/v1")
-    for router in API_V1_ONLY_ROUTERS:
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(internal.router)
-    app.include_router(account.router, prefix="/api")
-    app.include_router(jobs.router, prefix="/api")
-    app.include_router(instances.router, prefix="/api")
-    app.include_router(p2p.router, prefix="/api")
+    install_openapi(app, body_models=chat.BODY_MODELS)
+    for area in AREAS:
+        area.attach(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost, so 413s and every other answer are counted and carry X-Request-ID.
     metrics = GatewayMetrics()
@@ -99,3 +68,15 @@ def create_app(settings: GatewaySettings, private_key: rsa.RSAPrivateKey | None 
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.add_middleware(ObservedRequests, metrics=metrics)
     return app
+
+
+def build_services(settings: GatewaySettings, private_key: rsa.RSAPrivateKey) -> Services:
+    relay = RelayClient(settings.relay, settings.control_timeout_seconds)
+    identity = GatewayIdentity(private_key)
+    return Services(
+        settings=settings,
+        relay=relay,
+        identity=identity,
+        completions=CompletionService(relay.inference, identity, settings),
+        jobs=AsyncJobs(relay.inference, relay.sealed, identity),
+    )

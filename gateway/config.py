@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tokenplace.node.config import default_data_dir
+from tokenplace.common.paths import default_data_dir
 
 
 class GatewaySettings(BaseSettings):

@@ -1,78 +1,133 @@
-"""The OpenAI error shape on every route, and the one table from relay statuses to HTTP."""
+"""The OpenAI error shape on every route, and the one table from relay errors to HTTP.
+
+Every `tokenplace.v1.ErrorReason` the relay can send has its HTTP status, OpenAI error
+`type` and `code` in REASONS (a test walks the enum). A failed relay call without a
+reason (the relay is unreachable, a deadline passed on the way) maps by its gRPC code.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from google.rpc import error_details_pb2, status_pb2
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tokenplace.client.errors import RelayCallError, RelayUnreachable
+from tokenplace.v1 import errors_pb2 as reasons
 
 log = logging.getLogger(__name__)
 
+INVALID = "invalid_request_error"
+AUTHENTICATION = "authentication_error"
+PERMISSION = "permission_error"
+RATE_LIMIT = "rate_limit_error"
+API = "api_error"
 _TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
+    400: INVALID,
+    401: AUTHENTICATION,
     402: "insufficient_quota",
-    403: "permission_error",
-    404: "invalid_request_error",
-    405: "invalid_request_error",
-    409: "invalid_request_error",
-    410: "invalid_request_error",
-    413: "invalid_request_error",
-    429: "rate_limit_error",
-}
-# Relay ErrorInfo reason -> (HTTP status, OpenAI error code). The one place this mapping lives.
-RELAY_REASONS: dict[str, tuple[int, str]] = {
-    "invalid_request": (400, "invalid_request"),
-    "bad_envelope": (400, "bad_envelope"),
-    "model_not_found": (404, "model_not_found"),  # param: "model", see from_rpc_error
-    "node_not_found": (404, "node_not_found"),
-    "cancelled": (410, "request_cancelled"),
-    "queue_full": (429, "rate_limit_error"),
-    "upstream_error": (502, "upstream_error"),
-    "no_compute_node_available": (503, "no_compute_node_available"),
-    "node_lost": (503, "node_lost"),
-    "node_busy": (503, "node_busy"),
-    "timeout": (504, "timeout"),
-    "operator_auth_not_configured": (503, "operator_auth_not_configured"),
-    "operator_token_invalid": (401, "operator_token_invalid"),
-    "unknown_request": (404, "unknown_request"),
-    "invalid_api_key": (401, "invalid_api_key"),
-    "insufficient_tokens": (402, "insufficient_tokens"),
-    "rate_limit_error": (429, "rate_limit_error"),
-    "accounting_unavailable": (500, "api_error"),
-    "provider_directory_unavailable": (500, "provider_directory_unavailable"),
-    "cancel_proof_invalid": (403, "cancel_proof_invalid"),
-    "request_already_finished": (409, "request_already_finished"),
-    "node_credential_invalid": (401, "node_credential_invalid"),
-    "join_token_invalid": (401, "join_token_invalid"),
-    "join_token_not_configured": (404, "join_token_not_configured"),
-    "node_already_connected": (409, "node_already_connected"),
-    "instance_not_found": (404, "instance_not_found"),
-    "processing_unit_not_found": (404, "processing_unit_not_found"),
-    "software_not_found": (404, "software_not_found"),
-    "invalid_instance_token": (401, "invalid_instance_token"),
-}
-# Fallback for statuses without ErrorInfo, e.g. the relay itself is unreachable.
-GRPC_CODES: dict[grpc.StatusCode, tuple[int, str]] = {
-    # The relay enforces rate limits and accounting: unreachable, it is Tok0n's
-    # "gateway safety infrastructure is unavailable".
-    grpc.StatusCode.UNAVAILABLE: (503, "rate_limit_unavailable"),
-    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "timeout"),
-    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "rate_limit_error"),
-    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_request"),
-    grpc.StatusCode.NOT_FOUND: (404, "not_found"),
-    grpc.StatusCode.UNAUTHENTICATED: (401, "invalid_api_key"),
-    grpc.StatusCode.PERMISSION_DENIED: (403, "permission_denied"),
-    grpc.StatusCode.CANCELLED: (410, "request_cancelled"),
+    403: PERMISSION,
+    404: INVALID,
+    405: INVALID,
+    409: INVALID,
+    410: INVALID,
+    413: INVALID,
+    429: RATE_LIMIT,
 }
 RETRY_AFTER_SECONDS = {429: 1, 503: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class HttpError:
+    """How one relay reason reaches an HTTP caller."""
+
+    status: int
+    type: str
+    code: str
+    param: str | None = None
+
+
+REASONS: dict[int, HttpError] = {
+    reasons.ERROR_REASON_INVALID_REQUEST: HttpError(400, INVALID, "invalid_request"),
+    reasons.ERROR_REASON_BAD_ENVELOPE: HttpError(400, INVALID, "bad_envelope"),
+    reasons.ERROR_REASON_MODEL_NOT_FOUND: HttpError(404, INVALID, "model_not_found", "model"),
+    reasons.ERROR_REASON_NODE_NOT_FOUND: HttpError(404, INVALID, "node_not_found"),
+    reasons.ERROR_REASON_NO_COMPUTE_NODE_AVAILABLE: HttpError(
+        503, API, "no_compute_node_available"
+    ),
+    reasons.ERROR_REASON_NODE_LOST: HttpError(503, API, "node_lost"),
+    reasons.ERROR_REASON_NODE_BUSY: HttpError(503, API, "node_busy"),
+    reasons.ERROR_REASON_QUEUE_FULL: HttpError(429, RATE_LIMIT, "rate_limit_error"),
+    reasons.ERROR_REASON_TIMEOUT: HttpError(504, API, "timeout"),
+    reasons.ERROR_REASON_CANCELLED: HttpError(410, INVALID, "request_cancelled"),
+    reasons.ERROR_REASON_UPSTREAM_ERROR: HttpError(502, API, "upstream_error"),
+    # An unexpected failure inside the relay: to this gateway, a failed upstream.
+    reasons.ERROR_REASON_INTERNAL: HttpError(502, API, "upstream_error"),
+    reasons.ERROR_REASON_INVALID_API_KEY: HttpError(401, AUTHENTICATION, "invalid_api_key"),
+    reasons.ERROR_REASON_RATE_LIMITED: HttpError(429, RATE_LIMIT, "rate_limit_error"),
+    reasons.ERROR_REASON_INSUFFICIENT_TOKENS: HttpError(
+        402, "insufficient_quota", "insufficient_tokens"
+    ),
+    reasons.ERROR_REASON_ACCOUNTING_UNAVAILABLE: HttpError(500, API, "api_error"),
+    reasons.ERROR_REASON_ACCOUNT_NOT_FOUND: HttpError(404, INVALID, "account_not_found"),
+    reasons.ERROR_REASON_ACCOUNT_EXISTS: HttpError(409, INVALID, "account_exists", "name"),
+    reasons.ERROR_REASON_API_KEY_NOT_FOUND: HttpError(404, INVALID, "api_key_not_found"),
+    # Settling a reservation the relay cannot find is the relay's fault, not the caller's.
+    reasons.ERROR_REASON_RESERVATION_NOT_FOUND: HttpError(500, API, "api_error"),
+    reasons.ERROR_REASON_OPERATOR_AUTH_NOT_CONFIGURED: HttpError(
+        503, API, "operator_auth_not_configured"
+    ),
+    reasons.ERROR_REASON_OPERATOR_TOKEN_INVALID: HttpError(
+        401, AUTHENTICATION, "operator_token_invalid"
+    ),
+    reasons.ERROR_REASON_JOIN_TOKEN_INVALID: HttpError(401, AUTHENTICATION, "join_token_invalid"),
+    reasons.ERROR_REASON_JOIN_TOKEN_NOT_CONFIGURED: HttpError(
+        404, INVALID, "join_token_not_configured"
+    ),
+    reasons.ERROR_REASON_UNKNOWN_REQUEST: HttpError(404, INVALID, "unknown_request"),
+    reasons.ERROR_REASON_CANCEL_PROOF_INVALID: HttpError(403, PERMISSION, "cancel_proof_invalid"),
+    reasons.ERROR_REASON_REQUEST_ALREADY_FINISHED: HttpError(
+        409, INVALID, "request_already_finished"
+    ),
+    reasons.ERROR_REASON_NODE_CREDENTIAL_INVALID: HttpError(
+        401, AUTHENTICATION, "node_credential_invalid"
+    ),
+    reasons.ERROR_REASON_NODE_ALREADY_CONNECTED: HttpError(409, INVALID, "node_already_connected"),
+    reasons.ERROR_REASON_INSTANCE_NOT_FOUND: HttpError(404, INVALID, "instance_not_found"),
+    reasons.ERROR_REASON_INVALID_INSTANCE_TOKEN: HttpError(
+        401, AUTHENTICATION, "invalid_instance_token"
+    ),
+    reasons.ERROR_REASON_PROCESSING_UNIT_NOT_FOUND: HttpError(
+        404, INVALID, "processing_unit_not_found"
+    ),
+    reasons.ERROR_REASON_SOFTWARE_NOT_FOUND: HttpError(404, INVALID, "software_not_found"),
+    reasons.ERROR_REASON_PROVIDER_DIRECTORY_UNAVAILABLE: HttpError(
+        500, API, "provider_directory_unavailable"
+    ),
+}
+# A failed call with no reason, e.g. the relay itself could not be reached.
+GRPC_CODES: dict[grpc.StatusCode, HttpError] = {
+    # The relay enforces rate limits and accounting: unreachable, it is Tok0n's
+    # "gateway safety infrastructure is unavailable".
+    grpc.StatusCode.UNAVAILABLE: HttpError(503, API, "rate_limit_unavailable"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: HttpError(504, API, "timeout"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: HttpError(429, RATE_LIMIT, "rate_limit_error"),
+    grpc.StatusCode.INVALID_ARGUMENT: HttpError(400, INVALID, "invalid_request"),
+    grpc.StatusCode.NOT_FOUND: HttpError(404, INVALID, "not_found"),
+    grpc.StatusCode.UNAUTHENTICATED: HttpError(401, AUTHENTICATION, "invalid_api_key"),
+    grpc.StatusCode.PERMISSION_DENIED: HttpError(403, PERMISSION, "permission_denied"),
+    grpc.StatusCode.CANCELLED: HttpError(410, INVALID, "request_cancelled"),
+}
+UPSTREAM = HttpError(502, API, "upstream_error")
+RELAY_UNREACHABLE_MESSAGE = (
+    "the relay (which enforces rate limits and accounting) is unreachable; try again shortly"
+)
 
 
 class APIError(Exception):
@@ -89,7 +144,7 @@ class APIError(Exception):
         self.message = message
         self.code = code
         self.param = param
-        self.type = error_type or _TYPES.get(status, "api_error")
+        self.type = error_type or _TYPES.get(status, API)
         self.retry_after: int | None = RETRY_AFTER_SECONDS.get(status)
 
     def body(self) -> dict[str, Any]:
@@ -109,54 +164,23 @@ class APIError(Exception):
         return JSONResponse(self.body(), status_code=self.status, headers=headers)
 
 
-def relay_error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
-    """The ErrorInfo the relay attached to a failed call, if any."""
-    for key, value in error.trailing_metadata() or ():
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return info
-    return None
-
-
-def relay_reason(error: grpc.aio.AioRpcError) -> str | None:
-    """The ErrorInfo reason the relay attached to a failed call, if any."""
-    info = relay_error_info(error)
-    return info.reason if info is not None else None
-
-
-def from_rpc_error(error: grpc.aio.AioRpcError) -> APIError:
-    info = relay_error_info(error)
-    reason, metadata = (info.reason, dict(info.metadata)) if info is not None else ("", {})
-    return relay_api_error(error.code(), error.details() or "", reason, metadata)
-
-
-def relay_api_error(
-    grpc_code: grpc.StatusCode, details: str, reason: str, metadata: Mapping[str, str]
-) -> APIError:
-    """The HTTP error for a failed relay call: its ErrorInfo reason first, else its code."""
-    if reason in RELAY_REASONS:
-        status, code = RELAY_REASONS[reason]
-        param = "model" if code == "model_not_found" else None
-        api_error = APIError(status, details or code, code, param)
-        if metadata.get("retry_after", "").isdigit():
-            api_error.retry_after = int(metadata["retry_after"])
-        return api_error
-    status, code = GRPC_CODES.get(grpc_code, (502, "upstream_error"))
-    if code == "rate_limit_unavailable":
-        return APIError(
-            status,
-            "the relay (which enforces rate limits and accounting) is unreachable; "
-            "try again shortly",
-            code,
-        )
-    return APIError(status, details or code, code)
+def from_relay(error: RelayCallError) -> APIError:
+    """The HTTP error for a failed relay call: its reason first, else its gRPC code."""
+    if isinstance(error, RelayUnreachable):  # LocalAI's P2P API: "subsystem not available"
+        return APIError(500, f"P2P subsystem not available: {error.message}", "api_error")
+    http = REASONS.get(error.reason) or GRPC_CODES.get(error.code, UPSTREAM)
+    message = error.message or http.code
+    if error.reason == reasons.ERROR_REASON_UNSPECIFIED and http.code == "rate_limit_unavailable":
+        message = RELAY_UNREACHABLE_MESSAGE
+    api_error = APIError(http.status, message, http.code, http.param, http.type)
+    if error.retry_after is not None:
+        api_error.retry_after = max(1, math.ceil(error.retry_after))
+    return api_error
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(APIError, _api_error)
+    app.add_exception_handler(RelayCallError, _relay_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
@@ -165,6 +189,11 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, APIError)
     return exc.response()
+
+
+async def _relay_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RelayCallError)
+    return from_relay(exc).response()
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 FastAPI documents a 422 on every route with parameters; this gateway turns
 validation errors into OpenAI-style 400s, so the document says that instead. Every
-route with a request body can also answer 413 (gateway.limits.BodySizeLimit). Routes
+route with a request body can also answer 413 (gateway.body_size.BodySizeLimit). Routes
 that parse their own body (gateway.json_body) name its model, and pydantic's validation
 schema of it (and of the models it nests) joins the components.
 """
@@ -18,10 +18,12 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from tokenplace.gateway.protocol import ErrorResponse
+
 REF_TEMPLATE = "#/components/schemas/{model}"
 ERROR_REF = {"$ref": REF_TEMPLATE.format(model="ErrorResponse")}
 # Route dependencies that document the operator token (auto_error=False: nothing is enforced
-# here; gateway.operator reads the token and the relay checks it).
+# here; gateway.callers reads the token and the relay checks it).
 OPERATOR_SECURITY = [
     Security(APIKeyHeader(name="X-Token-Place-Operator", auto_error=False)),
     Security(HTTPBearer(auto_error=False)),
@@ -68,3 +70,8 @@ def _with_models(schema: dict[str, Any], models: Sequence[type[BaseModel]]) -> d
 
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer (the OpenAI shape)."""
+    return {status: {"model": ErrorResponse} for status in statuses}

@@ -27,6 +27,7 @@ from tokenplace.relay.errors import InvalidArgument, RelayError
 from tokenplace.relay.store import SQLStore, as_utc, utc_now
 from tokenplace.relay.store.accounts_schema import AccountRow, ApiKeyRow
 from tokenplace.relay.store.sqlite import Sessions
+from tokenplace.v1 import errors_pb2
 
 KEY_PATTERN = re.compile(r"tp_live_([A-Za-z0-9]{12})_([A-Za-z0-9]{40})")
 MAX_NAME_CHARS = 200
@@ -35,34 +36,34 @@ _ALPHABET = string.ascii_letters + string.digits  # no "_": the key's separator
 
 class InvalidApiKey(RelayError):
     status_code = grpc.StatusCode.UNAUTHENTICATED
-    reason = "invalid_api_key"
+    reason = errors_pb2.ERROR_REASON_INVALID_API_KEY
 
 
 class AccountNotFound(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "account_not_found"
+    reason = errors_pb2.ERROR_REASON_ACCOUNT_NOT_FOUND
 
 
 class AccountExists(RelayError):
     status_code = grpc.StatusCode.ALREADY_EXISTS
-    reason = "account_exists"
+    reason = errors_pb2.ERROR_REASON_ACCOUNT_EXISTS
 
 
 class ApiKeyNotFound(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "api_key_not_found"
+    reason = errors_pb2.ERROR_REASON_API_KEY_NOT_FOUND
 
 
 class InsufficientTokens(RelayError):
     """The balance cannot cover the reservation (HTTP 402 at the gateway)."""
 
     status_code = grpc.StatusCode.FAILED_PRECONDITION
-    reason = "insufficient_tokens"
+    reason = errors_pb2.ERROR_REASON_INSUFFICIENT_TOKENS
 
 
 class ReservationNotFound(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "reservation_not_found"
+    reason = errors_pb2.ERROR_REASON_RESERVATION_NOT_FOUND
 
 
 @dataclass(frozen=True, slots=True)

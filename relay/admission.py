@@ -17,10 +17,13 @@ from typing import Any, Literal
 import grpc
 from sqlalchemy.exc import SQLAlchemyError
 
+from tokenplace.client import metadata as keys
+from tokenplace.client.metadata import metadata_value
 from tokenplace.relay.accounts import Accounts, InvalidApiKey
 from tokenplace.relay.billing import Billing, RequestLog
 from tokenplace.relay.errors import RelayError
 from tokenplace.relay.limits import Lease, Limits
+from tokenplace.v1 import errors_pb2
 
 log = logging.getLogger(__name__)
 MAX_RESERVE_TOKENS = 1_000_000
@@ -30,7 +33,7 @@ class AccountingUnavailable(RelayError):
     """The database behind keys and billing failed: refuse rather than run unbilled."""
 
     status_code = grpc.StatusCode.INTERNAL
-    reason = "accounting_unavailable"
+    reason = errors_pb2.ERROR_REASON_ACCOUNTING_UNAVAILABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +44,11 @@ class CallerInfo:
 
 
 def caller_from_metadata(metadata: Any, default_reserve: int) -> CallerInfo:
-    values = {key: value for key, value in metadata or ()}
-    scheme, _, token = str(values.get("authorization", "")).partition(" ")
-    reserve = str(values.get("x-tokenplace-reserve-tokens", ""))
+    scheme, _, token = (metadata_value(metadata, keys.AUTHORIZATION) or "").partition(" ")
+    reserve = metadata_value(metadata, keys.RESERVE_TOKENS) or ""
     return CallerInfo(
         api_key=token.strip() if scheme.lower() == "bearer" else "",
-        client_ip=str(values.get("x-tokenplace-client-ip", "unknown")),
+        client_ip=metadata_value(metadata, keys.CLIENT_IP) or "unknown",
         reserve_tokens=min(int(reserve), MAX_RESERVE_TOKENS)
         if reserve.isdigit()
         else default_reserve,

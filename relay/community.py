@@ -24,6 +24,7 @@ from tokenplace.relay.config import RelaySettings
 from tokenplace.relay.errors import InvalidArgument, RelayError
 from tokenplace.relay.store import Contribution, ModelFeedback, SQLStore, as_utc, utc_now
 from tokenplace.relay.store.migrate import upgrade_engine
+from tokenplace.v1 import errors_pb2
 
 MAX_FIELD_CHARS = 200
 MAX_TEXT_CHARS = 2000
@@ -36,7 +37,7 @@ class ProviderDirectoryUnavailable(RelayError):
     """The operator's provider file exists but cannot be read or is not a directory."""
 
     status_code = grpc.StatusCode.INTERNAL
-    reason = "provider_directory_unavailable"
+    reason = errors_pb2.ERROR_REASON_PROVIDER_DIRECTORY_UNAVAILABLE
 
 
 class Directory(enum.Enum):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tokenplace.node.config import default_data_dir
+from tokenplace.common.paths import default_data_dir
 
 
 class RelaySettings(BaseSettings):

@@ -36,6 +36,7 @@ from tokenplace.relay.store.accounts_schema import (
     SoftwareRow,
 )
 from tokenplace.relay.store.sqlite import Sessions
+from tokenplace.v1 import errors_pb2
 
 TOKEN_PATTERN = re.compile(r"tp_inst_([0-9a-f]{32})_([A-Za-z0-9]{40})")
 _ALPHABET = string.ascii_letters + string.digits
@@ -43,12 +44,12 @@ _ALPHABET = string.ascii_letters + string.digits
 
 class InstanceNotFound(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "instance_not_found"
+    reason = errors_pb2.ERROR_REASON_INSTANCE_NOT_FOUND
 
 
 class InvalidInstanceToken(RelayError):
     status_code = grpc.StatusCode.UNAUTHENTICATED
-    reason = "invalid_instance_token"
+    reason = errors_pb2.ERROR_REASON_INVALID_INSTANCE_TOKEN
 
 
 class Unset(enum.Enum):

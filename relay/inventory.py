@@ -28,6 +28,7 @@ from tokenplace.relay.instances import (
 from tokenplace.relay.store import SQLStore, utc_now
 from tokenplace.relay.store.accounts_schema import InstanceRow, ProcessingUnitRow, SoftwareRow
 from tokenplace.relay.store.sqlite import Sessions
+from tokenplace.v1 import errors_pb2
 
 UNIT_KINDS = ("cpu", "gpu", "npu", "tpu", "other")
 MAX_INVENTORY_ITEMS = 64  # of each kind, per instance
@@ -36,12 +37,12 @@ MAX_UNIT_COUNT = 1024
 
 class ProcessingUnitNotFound(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "processing_unit_not_found"
+    reason = errors_pb2.ERROR_REASON_PROCESSING_UNIT_NOT_FOUND
 
 
 class SoftwareNotFound(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "software_not_found"
+    reason = errors_pb2.ERROR_REASON_SOFTWARE_NOT_FOUND
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ import hmac
 import grpc
 
 from tokenplace.relay.errors import RelayError
+from tokenplace.v1 import errors_pb2
 
 JOIN_TOKEN_HEADER = "X-Tokenplace-Join-Token"  # noqa: S105 (a header name)
 _HOW_TO_FIX = (
@@ -19,12 +20,12 @@ _HOW_TO_FIX = (
 
 class JoinTokenInvalid(RelayError):
     status_code = grpc.StatusCode.UNAUTHENTICATED
-    reason = "join_token_invalid"
+    reason = errors_pb2.ERROR_REASON_JOIN_TOKEN_INVALID
 
 
 class JoinTokenNotConfigured(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "join_token_not_configured"
+    reason = errors_pb2.ERROR_REASON_JOIN_TOKEN_NOT_CONFIGURED
 
 
 class JoinGate:

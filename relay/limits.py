@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 import grpc
 
 from tokenplace.relay.errors import RelayError
+from tokenplace.v1 import errors_pb2
 
 WINDOW_SECONDS = 60.0
 
 
 class RateLimited(RelayError):
     status_code = grpc.StatusCode.RESOURCE_EXHAUSTED
-    reason = "rate_limit_error"
+    reason = errors_pb2.ERROR_REASON_RATE_LIMITED
 
     def __init__(self, message: str, retry_after_seconds: float) -> None:
-        super().__init__(message)
-        self.metadata = {"retry_after": str(max(1, math.ceil(retry_after_seconds)))}
+        # Whole seconds, at least one: what an HTTP Retry-After header can say.
+        super().__init__(message, retry_after=max(1, math.ceil(retry_after_seconds)))
 
 
 class SlidingWindow:

@@ -58,7 +58,7 @@ class MeteredDispatch:
                 node_id, model, sealed, timeout_seconds, report_start
             )
         except BaseException as error:
-            status = error.reason if isinstance(error, RelayError) else "cancelled"
+            status = error.reason_code if isinstance(error, RelayError) else "cancelled"
             self._later(ticket.release(model, node_id, status))
             raise
         if not ticket.billed:

@@ -6,19 +6,19 @@ import hmac
 
 import grpc
 
+from tokenplace.client.metadata import OPERATOR, metadata_value
 from tokenplace.relay.errors import RelayError
-
-OPERATOR_METADATA_KEY = "x-tokenplace-operator"
+from tokenplace.v1 import errors_pb2
 
 
 class OperatorAuthNotConfigured(RelayError):
     status_code = grpc.StatusCode.FAILED_PRECONDITION
-    reason = "operator_auth_not_configured"
+    reason = errors_pb2.ERROR_REASON_OPERATOR_AUTH_NOT_CONFIGURED
 
 
 class OperatorTokenInvalid(RelayError):
     status_code = grpc.StatusCode.UNAUTHENTICATED
-    reason = "operator_token_invalid"
+    reason = errors_pb2.ERROR_REASON_OPERATOR_TOKEN_INVALID
 
 
 class OperatorAuth:
@@ -31,13 +31,6 @@ class OperatorAuth:
             raise OperatorAuthNotConfigured(
                 "operator actions are disabled: set TOKENPLACE_RELAY_OPERATOR_TOKEN on the relay"
             )
-        presented = _metadata_value(context, OPERATOR_METADATA_KEY)
+        presented = metadata_value(context.invocation_metadata(), OPERATOR)
         if presented is None or not hmac.compare_digest(presented.encode(), self._token):
             raise OperatorTokenInvalid("a valid operator token is required")
-
-
-def _metadata_value(context: grpc.aio.ServicerContext, key: str) -> str | None:
-    for item_key, value in context.invocation_metadata() or ():
-        if item_key == key:
-            return value if isinstance(value, str) else value.decode()
-    return None

@@ -24,18 +24,19 @@ from tokenplace.relay.errors import InvalidArgument, NodeNotFound, RelayError
 from tokenplace.relay.join_token import JoinGate
 from tokenplace.relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
 from tokenplace.relay.slots import SlotPool
+from tokenplace.v1 import errors_pb2
 
 MAX_SLOTS = 256
 
 
 class CredentialInvalid(RelayError):
     status_code = grpc.StatusCode.UNAUTHENTICATED
-    reason = "node_credential_invalid"
+    reason = errors_pb2.ERROR_REASON_NODE_CREDENTIAL_INVALID
 
 
 class TransportConflict(RelayError):
     status_code = grpc.StatusCode.FAILED_PRECONDITION
-    reason = "node_already_connected"
+    reason = errors_pb2.ERROR_REASON_NODE_ALREADY_CONNECTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from tokenplace.relay.dispatcher import Dispatcher, Sealed
 from tokenplace.relay.errors import InvalidArgument, JobCancelled, JobTimedOut, RelayError
 from tokenplace.relay.metered import MeteredDispatch
 from tokenplace.relay.registry import Registry
+from tokenplace.v1 import errors_pb2
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,17 @@ TERMINAL = {RequestState.COMPLETED, RequestState.CANCELLED, RequestState.EXPIRED
 
 class UnknownRequest(RelayError):
     status_code = grpc.StatusCode.NOT_FOUND
-    reason = "unknown_request"
+    reason = errors_pb2.ERROR_REASON_UNKNOWN_REQUEST
 
 
 class CancelProofInvalid(RelayError):
     status_code = grpc.StatusCode.PERMISSION_DENIED
-    reason = "cancel_proof_invalid"
+    reason = errors_pb2.ERROR_REASON_CANCEL_PROOF_INVALID
 
 
 class RequestFinished(RelayError):
     status_code = grpc.StatusCode.FAILED_PRECONDITION
-    reason = "request_already_finished"
+    reason = errors_pb2.ERROR_REASON_REQUEST_ALREADY_FINISHED
 
 
 @dataclass(eq=False)
@@ -128,7 +129,7 @@ class SealedRequests:
         except JobTimedOut:
             entry.end(RequestState.EXPIRED, "provider_timeout")
         except RelayError as error:
-            entry.end(RequestState.LOST, error.reason)
+            entry.end(RequestState.LOST, error.reason_code)
         else:
             entry.end(RequestState.COMPLETED, response=outcome.response)
         log.info(

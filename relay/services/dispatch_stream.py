@@ -13,8 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 import grpc
+from google.rpc import status_pb2
 
-from tokenplace.relay.errors import RelayError
+from tokenplace.relay.errors import JobTimedOut, QueueFull, RelayError
+from tokenplace.relay.services.status import status_of
 from tokenplace.v1 import inference_pb2
 
 log = logging.getLogger(__name__)
@@ -64,9 +66,8 @@ class DispatchStreamSession:
         streamed: inference_pb2.StreamedDispatch,
     ) -> None:
         if call_id in self._calls or len(self._calls) >= MAX_CALLS_IN_FLIGHT:
-            code = grpc.StatusCode.RESOURCE_EXHAUSTED
             reason = "call id in use" if call_id in self._calls else "too many calls in flight"
-            self._reply_error(call_id, code, reason, "")
+            self._reply_error(call_id, status_of(QueueFull(reason)))
             return
         task = asyncio.create_task(self._run(context, call_id, streamed))
         self._calls[call_id] = task
@@ -86,34 +87,25 @@ class DispatchStreamSession:
             async with asyncio.timeout(timeout):
                 reply = await self._dispatch(streamed.request, metadata, timeout)
         except RelayError as error:
-            self._reply_error(
-                call_id, error.status_code, error.message, error.reason, error.metadata
-            )
+            self._reply_error(call_id, status_of(error))
         except TimeoutError:
-            self._reply_error(
-                call_id, grpc.StatusCode.DEADLINE_EXCEEDED, "the call's timeout passed", ""
-            )
+            timed_out = JobTimedOut("the call's timeout passed")
+            self._reply_error(call_id, status_of(timed_out))
         except asyncio.CancelledError:
             return  # the caller cancelled it, or the stream ended: nobody is waiting
         except Exception as error:  # one call must not end the stream
             log.error("dispatch failed: %s", type(error).__name__, extra={"call_id": call_id})
-            self._reply_error(call_id, grpc.StatusCode.INTERNAL, "internal relay error", "")
+            self._reply_error(call_id, status_of(RelayError("internal relay error")))
         else:
             # Answered: a cancel arriving now must not interrupt the write below.
             self._calls.pop(call_id, None)
             answer = inference_pb2.DispatchStreamResponse(call_id=call_id, response=reply)
             await self._answer(context, answer)
 
-    def _reply_error(
-        self,
-        call_id: int,
-        code: grpc.StatusCode,
-        message: str,
-        reason: str,
-        metadata: dict[str, str] | None = None,
-    ) -> None:
+    def _reply_error(self, call_id: int, status: status_pb2.Status) -> None:
+        """Fail one call as a unary call fails: the same status, details and all."""
         error = inference_pb2.CallError(
-            code=code.value[0], message=message, reason=reason, metadata=metadata or {}
+            code=status.code, message=status.message, details=status.details
         )
         self._outbound.put_nowait(
             inference_pb2.DispatchStreamResponse(call_id=call_id, error=error)

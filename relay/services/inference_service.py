@@ -72,7 +72,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             try:
                 node_id = self.registry.by_public_key(request.server_public_key).node_id
             except RelayError as error:
-                await ticket.release(request.model, "", error.reason)
+                await ticket.release(request.model, "", error.reason_code)
                 raise
         outcome = await self.metered.run(ticket, node_id, request.model, sealed, time_remaining)
         reply = inference_pb2.DispatchResponse(

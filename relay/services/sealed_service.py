@@ -34,7 +34,7 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
                 request.server_public_key, envelope, request.cancel_token, ticket
             )
         except RelayError as error:
-            await ticket.release("", "", error.reason)
+            await ticket.release("", "", error.reason_code)
             raise
         if duplicate:
             await ticket.release("", entry.node_id, "duplicate")

@@ -1,4 +1,4 @@
-"""Turns relay domain errors into rich gRPC statuses (google.rpc.ErrorInfo)."""
+"""Turns relay domain errors into rich gRPC statuses (ErrorInfo, RetryInfo)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import status_pb2
 from grpc_status import rpc_status
 
-from tokenplace.relay.errors import ERROR_DOMAIN, RelayError
+from tokenplace.client.errors import rich_status
+from tokenplace.relay.errors import RelayError
 
 T = TypeVar("T")
 
 
+def status_of(error: RelayError) -> status_pb2.Status:
+    return rich_status(error.status_code, error.message, error.reason, error.retry_after)
+
+
 def to_grpc_status(error: RelayError) -> grpc.Status:
-    detail = any_pb2.Any()
-    detail.Pack(
-        error_details_pb2.ErrorInfo(
-            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
-        )
-    )
-    status = status_pb2.Status(
-        code=error.status_code.value[0], message=error.message, details=[detail]
-    )
-    return rpc_status.to_status(status)
+    return rpc_status.to_status(status_of(error))
 
 
 def translate_errors(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,9 +19,10 @@ import pytest
 
 from tests.support.network import LocalNetwork
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tests.support.processes import ROOT
+from tokenplace.client.accounts import AdminClient
 from tokenplace.e2ee.payload import ChatMessage, JobRequest, SamplingOptions
-from tokenplace.gateway.account_client import AdminClient
-from tokenplace.gateway.caller import reservation_estimate
+from tokenplace.gateway.reservations import reservation_estimate
 from tokenplace.node.engines.echo import EchoEngine
 
 OPERATOR = "operator-token-for-billing-tests"
@@ -68,7 +72,7 @@ async def keyed_network(
         if with_node:
             await net.start_node(engine=engine)
         await net.start_gateway()
-        yield Keyed(net, AdminClient(channel, OPERATOR), channel)
+        yield Keyed(net, AdminClient(channel, OPERATOR, timeout_seconds=10), channel)
     finally:
         await channel.close()
         await net.stop()
@@ -317,29 +321,30 @@ async def test_request_log_keeps_counts_not_content(keyed: Keyed) -> None:
     assert all(PROMPT not in str(value) for value in vars(rows[0]).values())
 
 
+async def admin_cli(keyed: Keyed, *argv: str) -> tuple[int, str, str]:
+    """`tokenplace admin --relay … ARGV` in a child process: (exit status, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tokenplace.cli.main",
+        "admin",
+        "--relay",
+        keyed.net.relay_address,
+        *argv,
+        cwd=ROOT,
+        env={**os.environ, "TOKENPLACE_OPERATOR_TOKEN": OPERATOR},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 async def test_admin_cli_creates_grants_and_mints(keyed: Keyed) -> None:
-    import json
-    import os
-    import sys
-
-    from tests.support.processes import ROOT
-
     async def admin(*argv: str) -> dict:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tokenplace.cli.main",
-            "admin",
-            "--relay",
-            keyed.net.relay_address,
-            *argv,
-            cwd=ROOT,
-            env={**os.environ, "TOKENPLACE_OPERATOR_TOKEN": OPERATOR},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await process.communicate()
-        assert process.returncode == 0, err.decode()
+        code, out, err = await admin_cli(keyed, *argv)
+        assert code == 0, err
         return json.loads(out)
 
     account = await admin("create-account", "mona")
@@ -348,3 +353,14 @@ async def test_admin_cli_creates_grants_and_mints(keyed: Keyed) -> None:
     minted = await admin("mint-key", account["id"], "--name", "cli")
     reply = await chat(keyed.sdk(minted["secret"]))
     assert reply.choices[0].message.content == "echo: count my tokens please"
+
+
+async def test_admin_cli_says_conflict_for_an_existing_account_name(keyed: Keyed) -> None:
+    code, _, _ = await admin_cli(keyed, "create-account", "alice")
+    assert code == 0
+    code, out, err = await admin_cli(keyed, "create-account", "alice")
+    assert code != 0 and out == ""
+    assert err.startswith("tokenplace admin: conflict: "), err
+    assert "alice" in err and "ACCOUNT_EXISTS" in err
+    assert "upstream_error" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -152,7 +152,7 @@ async def test_blind_flow_keeps_the_sentinel_from_relay_and_gateway(
     gateway_app = gateway.server.config.app
     assert_absent(sentinel, reachable_text(relay), "relay state")
     gateway_state = reachable_text(gateway_app.state, ("tokenplace.gateway", "starlette"))
-    assert gateway_app.state.completions.public_key in gateway_state  # the walk got in
+    assert gateway_app.state.services.identity.public_key in gateway_state  # the walk got in
     assert_absent(sentinel, gateway_state, "gateway state")
     assert_absent(sentinel, [bytes(proxy.recorded)], "traffic to or from the relay")
     assert_absent(sentinel, logs.lines, "a log record")

@@ -15,7 +15,7 @@ from rich.console import Console
 from tests.support.network import LocalNetwork
 from tests.support.processes import ROOT
 from tokenplace.cli.status_view import StatusState, render
-from tokenplace.gateway.monitoring_client import ClusterStats, MonitoringEvent, NodeInfo
+from tokenplace.client.types import ClusterStats, MonitoringEvent, NodeStatus
 from tokenplace.node.engines.echo import EchoEngine
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC).timestamp()
@@ -78,7 +78,7 @@ async def test_json_snapshot_fails_clearly_when_the_relay_is_down() -> None:
     assert lines[0].startswith("tokenplace status: cannot reach the relay at 127.0.0.1:9")
 
 
-def node(node_id: str, **fields: Any) -> NodeInfo:
+def node(node_id: str, **fields: Any) -> NodeStatus:
     defaults: dict[str, Any] = {
         "node_id": node_id,
         "display_name": f"name-{node_id}",
@@ -97,7 +97,7 @@ def node(node_id: str, **fields: Any) -> NodeInfo:
         "jobs_failed": 0,
         "tokens_generated": 0,
     }
-    return NodeInfo(**{**defaults, **fields})
+    return NodeStatus(**{**defaults, **fields})
 
 
 def fake_state() -> StatusState:

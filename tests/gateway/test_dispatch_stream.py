@@ -8,11 +8,13 @@ import threading
 import pytest
 
 from tests.support.network import LocalNetwork
+from tokenplace.client.errors import RelayCallError
+from tokenplace.client.inference import InferenceClient
+from tokenplace.client.relay import RelayClient
 from tokenplace.e2ee import generate_private_key, public_key_b64
 from tokenplace.e2ee.payload import InnerRequest, InnerResponse, JobRequest
 from tokenplace.e2ee.session import Opener, Sealer
-from tokenplace.gateway.errors import APIError
-from tokenplace.gateway.relay_client import RelayClient
+from tokenplace.gateway.errors import from_relay
 from tokenplace.node.engines.base import Generation, GenerationCancelled, GenerationRequest
 from tokenplace.node.engines.echo import EchoEngine
 
@@ -36,9 +38,9 @@ class HeldEchoEngine(EchoEngine):
 
 
 class Caller:
-    """The gateway's E2EE client side, driving RelayClient.dispatch directly."""
+    """The gateway's E2EE client side, driving InferenceClient.dispatch directly."""
 
-    def __init__(self, relay: RelayClient) -> None:
+    def __init__(self, relay: InferenceClient) -> None:
         self.relay = relay
         self.key = generate_private_key()
         self.public_key = public_key_b64(self.key)
@@ -50,7 +52,7 @@ class Caller:
         inner = InnerRequest(request_id=request_id, client_public_key=self.public_key, request=job)
         sealed = self.sealer.seal_json(inner.model_dump(exclude_none=True), node.public_key)
         dispatched = await self.relay.dispatch(
-            node.node_id, "echo", self.public_key, request_id, sealed, timeout_seconds=wait_seconds
+            node, "echo", self.public_key, request_id, sealed, timeout_seconds=wait_seconds
         )
         reply = InnerResponse.model_validate(self.opener.open_json(dispatched.response))
         assert reply.request_id == request_id and reply.response is not None
@@ -59,8 +61,8 @@ class Caller:
 
 @pytest.fixture
 async def relay_client(network: LocalNetwork):
-    client = RelayClient(network.relay_address, control_timeout_seconds=5)
-    yield client
+    client = RelayClient(network.relay_address, timeout_seconds=5)
+    yield client.inference
     await client.close()
 
 
@@ -96,9 +98,9 @@ async def test_a_caller_that_stops_waiting_cancels_the_job_on_the_node(
 async def test_the_call_timeout_is_the_job_deadline(network, relay_client) -> None:
     engine = HeldEchoEngine(slots=1)
     await network.start_node(engine)
-    with pytest.raises(APIError) as raised:
+    with pytest.raises(RelayCallError) as raised:
         await Caller(relay_client).chat("too slow", "req-slow", wait_seconds=0.3)
-    assert raised.value.status == 504
+    assert from_relay(raised.value).status == 504
     await network.relay.dispatcher.wait_idle()
     assert engine.cancellations == 1
 
@@ -108,11 +110,13 @@ async def test_errors_come_back_as_a_unary_call_would_raise_them(network, relay_
     caller = Caller(relay_client)
     node = await relay_client.select_node("echo")
     sealed = caller.sealer.seal(b"{}", node.public_key)
-    with pytest.raises(APIError) as raised:
+    with pytest.raises(RelayCallError) as raised:
         await relay_client.dispatch(
-            node.node_id, "no-such-model", caller.public_key, "r", sealed, timeout_seconds=5
+            node, "no-such-model", caller.public_key, "r", sealed, timeout_seconds=5
         )
-    assert (raised.value.status, raised.value.code) == (404, "model_not_found")
+    assert raised.value.reason_name == "MODEL_NOT_FOUND"
+    http = from_relay(raised.value)
+    assert (http.status, http.code, http.param) == (404, "model_not_found", "model")
 
 
 async def test_a_relay_restart_fails_calls_in_flight_and_the_next_call_reconnects(
@@ -125,9 +129,9 @@ async def test_a_relay_restart_fails_calls_in_flight_and_the_next_call_reconnect
     await asyncio.to_thread(engine.started.acquire)
     port = network.relay.port
     await network.relay.stop(grace=0)
-    with pytest.raises(APIError) as raised:
+    with pytest.raises(RelayCallError) as raised:
         await waiting
-    assert raised.value.status == 503
+    assert from_relay(raised.value).status == 503
     engine.release.set()
     await network.start_relay(port=port)
     await network.relay.registry.wait_until(lambda: bool(network.relay.registry.online()))

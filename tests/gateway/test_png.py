@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tokenplace.gateway.png import PNG_SIGNATURE, encode_png, render_placeholder
+from tokenplace.gateway.images.png import PNG_SIGNATURE, encode_png, render_placeholder
 
 
 @dataclass

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tokenplace.client.convert import envelope_pb
 from tokenplace.e2ee import generate_private_key, public_key_b64, seal_json
-from tokenplace.gateway.relay_services import envelope_pb
 from tokenplace.node.agent import NodeAgent
 from tokenplace.node.config import NodeSettings
 from tokenplace.node.engines.echo import EchoEngine

@@ -42,6 +42,7 @@ from tokenplace.relay.store.accounts_schema import (
     SoftwareRow,
 )
 from tokenplace.relay.store.migrate import upgrade
+from tokenplace.v1 import errors_pb2
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -165,7 +166,7 @@ async def test_a_revoked_key_fails_even_when_it_was_cached(accounts: Accounts) -
     assert revoked.revoked_at is not None
     with pytest.raises(InvalidApiKey) as raised:
         await accounts.authenticate(secret)
-    assert raised.value.reason == "invalid_api_key"
+    assert raised.value.reason == errors_pb2.ERROR_REASON_INVALID_API_KEY
     # A second relay (its own cache) sees the revocation in the database.
     assert (await accounts.revoke_key(account.id, key.id)).revoked_at == revoked.revoked_at
 
@@ -351,7 +352,7 @@ async def test_a_reservation_the_balance_cannot_cover_is_refused(
     with pytest.raises(InsufficientTokens) as raised:
         await billing.reserve(account_id, 100)
 
-    assert raised.value.reason == "insufficient_tokens"
+    assert raised.value.reason == errors_pb2.ERROR_REASON_INSUFFICIENT_TOKENS
     assert (await accounts.me(account_id)).balance_tokens == 99
     assert [e.kind for e in await billing.ledger(account_id)] == ["grant"]
     await billing.reserve(account_id, 99)  # exactly the balance is fine

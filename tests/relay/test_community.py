@@ -28,7 +28,7 @@ from tokenplace.relay.community import (
 from tokenplace.relay.config import RelaySettings
 from tokenplace.relay.errors import InvalidArgument
 from tokenplace.relay.store import ModelFeedback
-from tokenplace.v1 import community_pb2, community_pb2_grpc
+from tokenplace.v1 import community_pb2, community_pb2_grpc, errors_pb2
 
 GOOD_OFFER: dict[str, Any] = {
     "operator_name": "Ada's rack",
@@ -292,7 +292,7 @@ async def test_unusable_provider_file_is_unavailable(tmp_path: Path, content: st
 
     with pytest.raises(ProviderDirectoryUnavailable) as caught:
         await community.providers(Directory.COMMUNITY)
-    assert caught.value.reason == "provider_directory_unavailable"
+    assert caught.value.reason == errors_pb2.ERROR_REASON_PROVIDER_DIRECTORY_UNAVAILABLE
     assert caught.value.status_code == grpc.StatusCode.INTERNAL
 
 
@@ -377,7 +377,7 @@ async def test_rpc_list_providers_as_structs(
     assert list(reply.data) == [] and not reply.HasField("metadata")
 
     unspecified = stub.ListProviders(community_pb2.ListProvidersRequest())
-    assert await rpc_failure(unspecified) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_request")
+    assert await rpc_failure(unspecified) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST")
 
 
 async def test_rpc_corrupt_provider_file_is_internal_with_reason(
@@ -390,7 +390,7 @@ async def test_rpc_corrupt_provider_file_is_internal_with_reason(
         )
         assert await rpc_failure(stub.ListProviders(request)) == (
             grpc.StatusCode.INTERNAL,
-            "provider_directory_unavailable",
+            "PROVIDER_DIRECTORY_UNAVAILABLE",
         )
 
 
@@ -412,7 +412,7 @@ async def test_rpc_feedback_and_leaderboard(stub: community_pb2_grpc.CommunitySe
     assert abs(board.updated.ToDatetime(tzinfo=UTC) - datetime.now(UTC)).total_seconds() < 60
     assert [e.model_id for e in limited.entries] == ["b"]
     bad = stub.RecordFeedback(community_pb2.RecordFeedbackRequest(model_id="a", rating=9))
-    assert await rpc_failure(bad) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_request")
+    assert await rpc_failure(bad) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST")
 
 
 async def test_rpc_contribution_and_operator_summary(
@@ -445,7 +445,7 @@ async def test_rpc_contribution_and_operator_summary(
             operator_name="Ada", region="eu", availability="always", capabilities=["gpu"]
         )
     )
-    assert await rpc_failure(no_contact) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_request")
+    assert await rpc_failure(no_contact) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST")
 
 
 @pytest.mark.parametrize("metadata", [(), (("x-tokenplace-operator", "wrong"),)])
@@ -455,7 +455,7 @@ async def test_rpc_summary_rejects_missing_or_wrong_token(
     call = stub.GetContributionSummary(
         community_pb2.GetContributionSummaryRequest(), metadata=metadata
     )
-    assert await rpc_failure(call) == (grpc.StatusCode.UNAUTHENTICATED, "operator_token_invalid")
+    assert await rpc_failure(call) == (grpc.StatusCode.UNAUTHENTICATED, "OPERATOR_TOKEN_INVALID")
 
 
 async def test_rpc_summary_unavailable_without_operator_token(
@@ -467,7 +467,7 @@ async def test_rpc_summary_unavailable_without_operator_token(
         )
         assert await rpc_failure(call) == (
             grpc.StatusCode.FAILED_PRECONDITION,
-            "operator_auth_not_configured",
+            "OPERATOR_AUTH_NOT_CONFIGURED",
         )
 
 

@@ -18,8 +18,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support.network import LocalNetwork
+from tokenplace.client.errors import from_rpc_error
 from tokenplace.e2ee import generate_private_key, public_key_b64, sign_nonce
-from tokenplace.gateway.errors import relay_reason
 from tokenplace.relay.registry import Registry
 from tokenplace.relay.server import RelayServer
 from tokenplace.relay.slots import SlotPool
@@ -384,7 +384,7 @@ async def test_node_stream_ending_fails_dispatch_at_once_with_node_lost(
         hand.call.cancel()
     error = await failed(call, within=2.0)  # far sooner than the 60 s deadline
     assert error.code() == grpc.StatusCode.UNAVAILABLE
-    assert relay_reason(error) == "node_lost"
+    assert from_rpc_error(error).reason_name == "NODE_LOST"
     assert relay.registry.all() == []
 
 
@@ -419,7 +419,7 @@ async def test_cancel_by_request_ids_cancels_the_job_and_the_dispatch(
     assert (await hand.expect("cancel_job")).job_id == job.job_id
     error = await failed(call)
     assert error.code() == grpc.StatusCode.CANCELLED
-    assert relay_reason(error) == "cancelled"
+    assert from_rpc_error(error).reason_name == "CANCELLED"
 
 
 def watch_slot_queue(pool: SlotPool, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
@@ -467,12 +467,12 @@ async def test_cancel_of_an_unknown_request_reports_nothing_cancelled(
 @pytest.mark.parametrize(
     ("reason", "code", "relay_code"),
     [
-        (node_pb2.FAILURE_REASON_BAD_ENVELOPE, grpc.StatusCode.INVALID_ARGUMENT, "bad_envelope"),
-        (node_pb2.FAILURE_REASON_UNKNOWN_MODEL, grpc.StatusCode.NOT_FOUND, "model_not_found"),
-        (node_pb2.FAILURE_REASON_ENGINE_ERROR, grpc.StatusCode.UNAVAILABLE, "upstream_error"),
-        (node_pb2.FAILURE_REASON_CANCELLED, grpc.StatusCode.CANCELLED, "cancelled"),
-        (node_pb2.FAILURE_REASON_BUSY, grpc.StatusCode.UNAVAILABLE, "node_busy"),
-        (node_pb2.FAILURE_REASON_UNSPECIFIED, grpc.StatusCode.UNAVAILABLE, "upstream_error"),
+        (node_pb2.FAILURE_REASON_BAD_ENVELOPE, grpc.StatusCode.INVALID_ARGUMENT, "BAD_ENVELOPE"),
+        (node_pb2.FAILURE_REASON_UNKNOWN_MODEL, grpc.StatusCode.NOT_FOUND, "MODEL_NOT_FOUND"),
+        (node_pb2.FAILURE_REASON_ENGINE_ERROR, grpc.StatusCode.UNAVAILABLE, "UPSTREAM_ERROR"),
+        (node_pb2.FAILURE_REASON_CANCELLED, grpc.StatusCode.CANCELLED, "CANCELLED"),
+        (node_pb2.FAILURE_REASON_BUSY, grpc.StatusCode.UNAVAILABLE, "NODE_BUSY"),
+        (node_pb2.FAILURE_REASON_UNSPECIFIED, grpc.StatusCode.UNAVAILABLE, "UPSTREAM_ERROR"),
     ],
     ids=lambda value: node_pb2.FailureReason.Name(value) if isinstance(value, int) else None,
 )
@@ -488,7 +488,7 @@ async def test_node_failure_reason_maps_to_status_and_reason(
     await hand.fail(job.job_id, reason, message="node says no")
     error = await failed(call)
     assert error.code() == code
-    assert relay_reason(error) == relay_code
+    assert from_rpc_error(error).reason_name == relay_code
     assert error.details() == "node says no"
 
 

@@ -22,53 +22,50 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from tokenplace.v1 import common_pb2 as tokenplace_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtokenplace/v1/inference.proto\x12\rtokenplace.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1atokenplace/v1/common.proto\"\x13\n\x11ListModelsRequest\"]\n\x0bServedModel\x12&\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x18.tokenplace.v1.ModelCard\x12\x12\n\nnode_count\x18\x02 \x01(\r\x12\x12\n\nfree_slots\x18\x03 \x01(\r\"@\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.tokenplace.v1.ServedModel\"<\n\x11SelectNodeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x10\x65xclude_node_ids\x18\x02 \x03(\t\"9\n\x12SelectNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"2\n\x0bNodeAddress\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"w\n\x0f\x44ispatchRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12)\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x17.tokenplace.v1.Envelope\x12\x19\n\x11server_public_key\x18\x04 \x01(\t\"\xa2\x01\n\x10\x44ispatchResponse\x12)\n\x08response\x18\x01 \x01(\x0b\x32\x17.tokenplace.v1.Envelope\x12#\n\x05usage\x18\x02 \x01(\x0b\x32\x14.tokenplace.v1.Usage\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12-\n\tnext_node\x18\x04 \x01(\x0b\x32\x1a.tokenplace.v1.NodeAddress\">\n\rCancelRequest\x12\x19\n\x11\x63lient_public_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x0e\x43\x61ncelResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\"\x98\x01\n\x15\x44ispatchStreamRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x33\n\x08\x64ispatch\x18\x02 \x01(\x0b\x32\x1f.tokenplace.v1.StreamedDispatchH\x00\x12/\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x1d.tokenplace.v1.StreamedCancelH\x00\x42\x08\n\x06\x61\x63tion\"\x9f\x01\n\x10StreamedDispatch\x12/\n\x07request\x18\x01 \x01(\x0b\x32\x1e.tokenplace.v1.DispatchRequest\x12*\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x08metadata\x18\x03 \x03(\x0b\x32\x1c.tokenplace.v1.MetadataEntry\"+\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\x10\n\x0eStreamedCancel\"\x94\x01\n\x16\x44ispatchStreamResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x33\n\x08response\x18\x02 \x01(\x0b\x32\x1f.tokenplace.v1.DispatchResponseH\x00\x12)\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.tokenplace.v1.CallErrorH\x00\x42\t\n\x07outcome\"\xa5\x01\n\tCallError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x38\n\x08metadata\x18\x04 \x03(\x0b\x32&.tokenplace.v1.CallError.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xaf\x03\n\x10InferenceService\x12Q\n\nListModels\x12 .tokenplace.v1.ListModelsRequest\x1a!.tokenplace.v1.ListModelsResponse\x12Q\n\nSelectNode\x12 .tokenplace.v1.SelectNodeRequest\x1a!.tokenplace.v1.SelectNodeResponse\x12K\n\x08\x44ispatch\x12\x1e.tokenplace.v1.DispatchRequest\x1a\x1f.tokenplace.v1.DispatchResponse\x12\x61\n\x0e\x44ispatchStream\x12$.tokenplace.v1.DispatchStreamRequest\x1a%.tokenplace.v1.DispatchStreamResponse(\x01\x30\x01\x12\x45\n\x06\x43\x61ncel\x12\x1c.tokenplace.v1.CancelRequest\x1a\x1d.tokenplace.v1.CancelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtokenplace/v1/inference.proto\x12\rtokenplace.v1\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1atokenplace/v1/common.proto\"\x13\n\x11ListModelsRequest\"]\n\x0bServedModel\x12&\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x18.tokenplace.v1.ModelCard\x12\x12\n\nnode_count\x18\x02 \x01(\r\x12\x12\n\nfree_slots\x18\x03 \x01(\r\"@\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.tokenplace.v1.ServedModel\"<\n\x11SelectNodeRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x18\n\x10\x65xclude_node_ids\x18\x02 \x03(\t\"9\n\x12SelectNodeResponse\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"2\n\x0bNodeAddress\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\t\"w\n\x0f\x44ispatchRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12)\n\x08\x65nvelope\x18\x03 \x01(\x0b\x32\x17.tokenplace.v1.Envelope\x12\x19\n\x11server_public_key\x18\x04 \x01(\t\"\xa2\x01\n\x10\x44ispatchResponse\x12)\n\x08response\x18\x01 \x01(\x0b\x32\x17.tokenplace.v1.Envelope\x12#\n\x05usage\x18\x02 \x01(\x0b\x32\x14.tokenplace.v1.Usage\x12\x0f\n\x07node_id\x18\x03 \x01(\t\x12-\n\tnext_node\x18\x04 \x01(\x0b\x32\x1a.tokenplace.v1.NodeAddress\">\n\rCancelRequest\x12\x19\n\x11\x63lient_public_key\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"#\n\x0e\x43\x61ncelResponse\x12\x11\n\tcancelled\x18\x01 \x01(\x08\"\x98\x01\n\x15\x44ispatchStreamRequest\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x33\n\x08\x64ispatch\x18\x02 \x01(\x0b\x32\x1f.tokenplace.v1.StreamedDispatchH\x00\x12/\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x1d.tokenplace.v1.StreamedCancelH\x00\x42\x08\n\x06\x61\x63tion\"\x9f\x01\n\x10StreamedDispatch\x12/\n\x07request\x18\x01 \x01(\x0b\x32\x1e.tokenplace.v1.DispatchRequest\x12*\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x08metadata\x18\x03 \x03(\x0b\x32\x1c.tokenplace.v1.MetadataEntry\"+\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\x10\n\x0eStreamedCancel\"\x94\x01\n\x16\x44ispatchStreamResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12\x33\n\x08response\x18\x02 \x01(\x0b\x32\x1f.tokenplace.v1.DispatchResponseH\x00\x12)\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x18.tokenplace.v1.CallErrorH\x00\x42\t\n\x07outcome\"Q\n\tCallError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12%\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x14.google.protobuf.Any2\xaf\x03\n\x10InferenceService\x12Q\n\nListModels\x12 .tokenplace.v1.ListModelsRequest\x1a!.tokenplace.v1.ListModelsResponse\x12Q\n\nSelectNode\x12 .tokenplace.v1.SelectNodeRequest\x1a!.tokenplace.v1.SelectNodeResponse\x12K\n\x08\x44ispatch\x12\x1e.tokenplace.v1.DispatchRequest\x1a\x1f.tokenplace.v1.DispatchResponse\x12\x61\n\x0e\x44ispatchStream\x12$.tokenplace.v1.DispatchStreamRequest\x1a%.tokenplace.v1.DispatchStreamResponse(\x01\x30\x01\x12\x45\n\x06\x43\x61ncel\x12\x1c.tokenplace.v1.CancelRequest\x1a\x1d.tokenplace.v1.CancelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tokenplace.v1.inference_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLERROR_METADATAENTRY']._loaded_options = None
-  _globals['_CALLERROR_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_LISTMODELSREQUEST']._serialized_start=108
-  _globals['_LISTMODELSREQUEST']._serialized_end=127
-  _globals['_SERVEDMODEL']._serialized_start=129
-  _globals['_SERVEDMODEL']._serialized_end=222
-  _globals['_LISTMODELSRESPONSE']._serialized_start=224
-  _globals['_LISTMODELSRESPONSE']._serialized_end=288
-  _globals['_SELECTNODEREQUEST']._serialized_start=290
-  _globals['_SELECTNODEREQUEST']._serialized_end=350
-  _globals['_SELECTNODERESPONSE']._serialized_start=352
-  _globals['_SELECTNODERESPONSE']._serialized_end=409
-  _globals['_NODEADDRESS']._serialized_start=411
-  _globals['_NODEADDRESS']._serialized_end=461
-  _globals['_DISPATCHREQUEST']._serialized_start=463
-  _globals['_DISPATCHREQUEST']._serialized_end=582
-  _globals['_DISPATCHRESPONSE']._serialized_start=585
-  _globals['_DISPATCHRESPONSE']._serialized_end=747
-  _globals['_CANCELREQUEST']._serialized_start=749
-  _globals['_CANCELREQUEST']._serialized_end=811
-  _globals['_CANCELRESPONSE']._serialized_start=813
-  _globals['_CANCELRESPONSE']._serialized_end=848
-  _globals['_DISPATCHSTREAMREQUEST']._serialized_start=851
-  _globals['_DISPATCHSTREAMREQUEST']._serialized_end=1003
-  _globals['_STREAMEDDISPATCH']._serialized_start=1006
-  _globals['_STREAMEDDISPATCH']._serialized_end=1165
-  _globals['_METADATAENTRY']._serialized_start=1167
-  _globals['_METADATAENTRY']._serialized_end=1210
-  _globals['_STREAMEDCANCEL']._serialized_start=1212
-  _globals['_STREAMEDCANCEL']._serialized_end=1228
-  _globals['_DISPATCHSTREAMRESPONSE']._serialized_start=1231
-  _globals['_DISPATCHSTREAMRESPONSE']._serialized_end=1379
-  _globals['_CALLERROR']._serialized_start=1382
-  _globals['_CALLERROR']._serialized_end=1547
-  _globals['_CALLERROR_METADATAENTRY']._serialized_start=1500
-  _globals['_CALLERROR_METADATAENTRY']._serialized_end=1547
-  _globals['_INFERENCESERVICE']._serialized_start=1550
-  _globals['_INFERENCESERVICE']._serialized_end=1981
+  _globals['_LISTMODELSREQUEST']._serialized_start=135
+  _globals['_LISTMODELSREQUEST']._serialized_end=154
+  _globals['_SERVEDMODEL']._serialized_start=156
+  _globals['_SERVEDMODEL']._serialized_end=249
+  _globals['_LISTMODELSRESPONSE']._serialized_start=251
+  _globals['_LISTMODELSRESPONSE']._serialized_end=315
+  _globals['_SELECTNODEREQUEST']._serialized_start=317
+  _globals['_SELECTNODEREQUEST']._serialized_end=377
+  _globals['_SELECTNODERESPONSE']._serialized_start=379
+  _globals['_SELECTNODERESPONSE']._serialized_end=436
+  _globals['_NODEADDRESS']._serialized_start=438
+  _globals['_NODEADDRESS']._serialized_end=488
+  _globals['_DISPATCHREQUEST']._serialized_start=490
+  _globals['_DISPATCHREQUEST']._serialized_end=609
+  _globals['_DISPATCHRESPONSE']._serialized_start=612
+  _globals['_DISPATCHRESPONSE']._serialized_end=774
+  _globals['_CANCELREQUEST']._serialized_start=776
+  _globals['_CANCELREQUEST']._serialized_end=838
+  _globals['_CANCELRESPONSE']._serialized_start=840
+  _globals['_CANCELRESPONSE']._serialized_end=875
+  _globals['_DISPATCHSTREAMREQUEST']._serialized_start=878
+  _globals['_DISPATCHSTREAMREQUEST']._serialized_end=1030
+  _globals['_STREAMEDDISPATCH']._serialized_start=1033
+  _globals['_STREAMEDDISPATCH']._serialized_end=1192
+  _globals['_METADATAENTRY']._serialized_start=1194
+  _globals['_METADATAENTRY']._serialized_end=1237
+  _globals['_STREAMEDCANCEL']._serialized_start=1239
+  _globals['_STREAMEDCANCEL']._serialized_end=1255
+  _globals['_DISPATCHSTREAMRESPONSE']._serialized_start=1258
+  _globals['_DISPATCHSTREAMRESPONSE']._serialized_end=1406
+  _globals['_CALLERROR']._serialized_start=1408
+  _globals['_CALLERROR']._serialized_end=1489
+  _globals['_INFERENCESERVICE']._serialized_start=1492
+  _globals['_INFERENCESERVICE']._serialized_end=1923
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,1 @@
+"""Accounts and API keys (Token Router's whoami, me and keys routes)."""

@@ -1,0 +1,1 @@
+"""Community: provider directories, model feedback and leaderboard, contribution offers."""

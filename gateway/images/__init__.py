@@ -1,0 +1,1 @@
+"""Image generation: a deterministic placeholder PNG in OpenAI's response shape."""

@@ -1,0 +1,1 @@
+"""Token Router's instances: model-serving machines, their processing units and software."""

@@ -1,0 +1,1 @@
+"""Meta routes: health, the gateway's public key, release metadata."""

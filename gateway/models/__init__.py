@@ -1,0 +1,1 @@
+"""GET /models: the models online nodes serve, in OpenAI's shape."""

@@ -1,0 +1,1 @@
+"""Operator routes: rotate the gateway's key pair, remove a compute node."""
