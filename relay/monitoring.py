@@ -49,7 +49,7 @@ class Counters:
 
 
 @dataclass(frozen=True, slots=True)
-class NodeView:
+class NodeStatus:
     """One node as monitoring reports it (connected, or departed and offline)."""
 
     node_id: str
@@ -70,7 +70,7 @@ class NodeView:
 
 
 @dataclass(frozen=True, slots=True)
-class ClusterView:
+class ClusterStats:
     workers_online: int
     workers_total: int
     slots_total: int
@@ -92,7 +92,7 @@ class RelayIdentity:
 
 @dataclass(frozen=True, slots=True)
 class _Departed:
-    view: NodeView
+    view: NodeStatus
     left_at: float  # monotonic
 
 
@@ -113,7 +113,7 @@ class NodeDirectory:
         self._departed: OrderedDict[str, _Departed] = OrderedDict()
         events.listen(self._on_event)
 
-    def nodes(self) -> list[NodeView]:
+    def nodes(self) -> list[NodeStatus]:
         """Connected nodes first (by id), then departed ones, most recent first."""
         self._prune()
         connected = sorted(self.registry.all(), key=lambda n: n.node_id)
@@ -123,11 +123,11 @@ class NodeDirectory:
         ]
         return [self._view(node) for node in connected] + departed
 
-    def cluster(self) -> ClusterView:
+    def cluster(self) -> ClusterStats:
         self._prune()
         connected = self.registry.all()
         online = self.registry.online()
-        return ClusterView(
+        return ClusterStats(
             workers_online=len(online),
             workers_total=len(connected) + len(self._departed),
             slots_total=sum(n.slot_pool.slots for n in connected),
@@ -177,8 +177,8 @@ class NodeDirectory:
             if node_id not in self._sessions:
                 self._counters.pop(node_id, None)
 
-    def _view(self, node: NodeSession) -> NodeView:
-        return NodeView(
+    def _view(self, node: NodeSession) -> NodeStatus:
+        return NodeStatus(
             node_id=node.node_id,
             display_name=node.display_name,
             transport=node.transport,

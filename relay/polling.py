@@ -22,7 +22,7 @@ from tokenplace.e2ee import Envelope, InvalidPublicKey, seal
 from tokenplace.relay.dispatcher import Dispatcher, JobOutcome
 from tokenplace.relay.errors import InvalidArgument, NodeNotFound, RelayError
 from tokenplace.relay.join_token import JoinGate
-from tokenplace.relay.registry import CancelOrder, ModelInfo, NodeSession, Registry, SealedJob
+from tokenplace.relay.registry import CancelOrder, ModelCard, NodeSession, Registry, SealedJob
 from tokenplace.relay.slots import SlotPool
 from tokenplace.v1 import errors_pb2
 
@@ -42,7 +42,7 @@ class TransportConflict(RelayError):
 @dataclass(frozen=True, slots=True)
 class PollingRegistration:
     public_key: str
-    models: list[ModelInfo]
+    models: list[ModelCard]
     slots: int
     inventory: dict[str, Any]
     display_name: str

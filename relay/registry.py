@@ -23,7 +23,7 @@ _TIMER_SLACK_SECONDS = 0.005
 
 
 @dataclass(frozen=True, slots=True)
-class ModelInfo:
+class ModelCard:
     id: str
     owned_by: str
     created: int
@@ -70,7 +70,7 @@ Outbound = SealedJob | CancelOrder | DrainOrder | CloseOrder
 class NodeSession:
     node_id: str
     public_key: str
-    models: dict[str, ModelInfo]
+    models: dict[str, ModelCard]
     slot_pool: SlotPool
     inventory: dict[str, Any]
     display_name: str
@@ -224,9 +224,9 @@ class Registry:
     def online(self) -> list[NodeSession]:
         return [n for n in self._nodes.values() if n.is_online(self.node_timeout_seconds)]
 
-    def catalog(self) -> dict[str, tuple[ModelInfo, list[NodeSession]]]:
+    def catalog(self) -> dict[str, tuple[ModelCard, list[NodeSession]]]:
         """Model id -> (card, online nodes serving it)."""
-        served: dict[str, tuple[ModelInfo, list[NodeSession]]] = {}
+        served: dict[str, tuple[ModelCard, list[NodeSession]]] = {}
         for node in self.online():
             for model_id, card in node.models.items():
                 served.setdefault(model_id, (card, []))[1].append(node)

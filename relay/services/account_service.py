@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import grpc
-from google.protobuf import timestamp_pb2
 
 from tokenplace.relay.accounts import Account, Accounts, ApiKey, InvalidApiKey
 from tokenplace.relay.admission import caller_from_metadata
 from tokenplace.relay.billing import Billing
 from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors
 from tokenplace.v1 import account_pb2, account_pb2_grpc
-
-
-def _stamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
-def account_pb(account: Account) -> account_pb2.Account:
-    return account_pb2.Account(
-        id=account.id,
-        name=account.name,
-        balance_tokens=account.balance_tokens,
-        created_at=_stamp(account.created_at),
-    )
-
-
-def key_pb(key: ApiKey) -> account_pb2.ApiKey:
-    return account_pb2.ApiKey(
-        id=key.id,
-        prefix=key.prefix,
-        name=key.name,
-        created_at=_stamp(key.created_at),
-        revoked_at=_stamp(key.revoked_at),
-        last_used_at=_stamp(key.last_used_at),
-    )
 
 
 async def authenticated_caller(
@@ -71,26 +41,28 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     async def GetAccount(self, request, context):
         account, _ = await self._caller(context)
         return account_pb2.GetAccountResponse(
-            account=account_pb(await self.accounts.me(account.id))
+            account=convert.account_to_pb(await self.accounts.me(account.id))
         )
 
     @translate_errors
     async def ListKeys(self, request, context):
         account, _ = await self._caller(context)
         keys = await self.accounts.list_keys(account.id)
-        return account_pb2.ListKeysResponse(keys=[key_pb(key) for key in keys])
+        return account_pb2.ListKeysResponse(keys=[convert.api_key_to_pb(key) for key in keys])
 
     @translate_errors
     async def CreateKey(self, request, context):
         account, _ = await self._caller(context)
         minted = await self.accounts.mint_key(account.id, request.name)
-        return account_pb2.CreateKeyResponse(key=key_pb(minted.key), secret=minted.secret)
+        return account_pb2.CreateKeyResponse(
+            key=convert.api_key_to_pb(minted.key), secret=minted.secret
+        )
 
     @translate_errors
     async def RevokeKey(self, request, context):
         account, _ = await self._caller(context)
         key = await self.accounts.revoke_key(account.id, request.key_id)
-        return account_pb2.RevokeKeyResponse(key=key_pb(key))
+        return account_pb2.RevokeKeyResponse(key=convert.api_key_to_pb(key))
 
 
 class AdminServicer(account_pb2_grpc.AdminServiceServicer):
@@ -103,17 +75,19 @@ class AdminServicer(account_pb2_grpc.AdminServiceServicer):
     async def CreateAccount(self, request, context):
         self.auth.require(context)
         account = await self.accounts.create_account(request.name)
-        return account_pb2.CreateAccountResponse(account=account_pb(account))
+        return account_pb2.CreateAccountResponse(account=convert.account_to_pb(account))
 
     @translate_errors
     async def GrantCredits(self, request, context):
         self.auth.require(context)
         await self.billing.grant(request.account_id, request.tokens)
         account = await self.accounts.me(request.account_id)
-        return account_pb2.GrantCreditsResponse(account=account_pb(account))
+        return account_pb2.GrantCreditsResponse(account=convert.account_to_pb(account))
 
     @translate_errors
     async def MintKey(self, request, context):
         self.auth.require(context)
         minted = await self.accounts.mint_key(request.account_id, request.name)
-        return account_pb2.MintKeyResponse(key=key_pb(minted.key), secret=minted.secret)
+        return account_pb2.MintKeyResponse(
+            key=convert.api_key_to_pb(minted.key), secret=minted.secret
+        )

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import grpc
-from google.protobuf import struct_pb2, timestamp_pb2
 
-from tokenplace.relay.community import Community, Directory
+from tokenplace.common.timestamps import to_timestamp
+from tokenplace.relay.community import Community
 from tokenplace.relay.errors import InvalidArgument
 from tokenplace.relay.operator_auth import OperatorAuth
+from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors
 from tokenplace.v1 import community_pb2, community_pb2_grpc
 
-_DIRECTORIES = {
-    community_pb2.PROVIDER_DIRECTORY_COMMUNITY: Directory.COMMUNITY,
-    community_pb2.PROVIDER_DIRECTORY_RELAY: Directory.RELAY,
-}
 _CONTACT_FIELDS = ("email", "matrix", "discord", "website")
 
 
@@ -29,13 +24,15 @@ class CommunityServicer(community_pb2_grpc.CommunityServiceServicer):
     async def ListProviders(
         self, request: community_pb2.ListProvidersRequest, context: grpc.aio.ServicerContext
     ) -> community_pb2.ListProvidersResponse:
-        directory = _DIRECTORIES.get(request.directory)
+        directory = convert.DIRECTORIES.get(request.directory)
         if directory is None:
             raise InvalidArgument("directory: must be PROVIDER_DIRECTORY_COMMUNITY or _RELAY")
         listing = await self.community.providers(directory)
-        reply = community_pb2.ListProvidersResponse(data=[_struct(row) for row in listing.data])
+        reply = community_pb2.ListProvidersResponse(
+            data=[convert.struct_to_pb(row) for row in listing.data]
+        )
         if listing.metadata is not None:
-            reply.metadata.CopyFrom(_struct(listing.metadata))
+            reply.metadata.CopyFrom(convert.struct_to_pb(listing.metadata))
         return reply
 
     @translate_errors
@@ -51,15 +48,7 @@ class CommunityServicer(community_pb2_grpc.CommunityServiceServicer):
     ) -> community_pb2.GetLeaderboardResponse:
         entries = await self.community.leaderboard(request.limit or None)
         reply = community_pb2.GetLeaderboardResponse(
-            entries=[
-                community_pb2.LeaderboardEntry(
-                    model_id=entry.model_id,
-                    average_rating=entry.average_rating,
-                    ratings_count=entry.ratings_count,
-                    last_feedback_at=_timestamp(entry.last_feedback_at),
-                )
-                for entry in entries
-            ]
+            entries=[convert.leaderboard_entry_to_pb(entry) for entry in entries]
         )
         reply.updated.GetCurrentTime()
         return reply
@@ -87,14 +76,12 @@ class CommunityServicer(community_pb2_grpc.CommunityServiceServicer):
     ) -> community_pb2.GetContributionSummaryResponse:
         self.operator.require(context)
         summary = await self.community.contribution_summary()
-        reply = community_pb2.GetContributionSummaryResponse(
+        return community_pb2.GetContributionSummaryResponse(
             total_submissions=summary.total_submissions,
             regions=summary.regions,
             capability_counts=summary.capability_counts,
+            last_submission_at=to_timestamp(summary.last_submission_at),
         )
-        if summary.last_submission_at is not None:
-            reply.last_submission_at.CopyFrom(_timestamp(summary.last_submission_at))
-        return reply
 
     @translate_errors
     async def GetServerPool(
@@ -107,15 +94,3 @@ class CommunityServicer(community_pb2_grpc.CommunityServiceServicer):
             secondary=pool.secondary,
             total=pool.total,
         )
-
-
-def _struct(row: dict) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(row)
-    return struct
-
-
-def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp

@@ -9,11 +9,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+from tokenplace.common.timestamps import to_duration
 from tokenplace.relay.events import EventBus, Stamped
 from tokenplace.relay.join_token import JoinGate
 from tokenplace.relay.monitoring import NodeDirectory, RelayIdentity
 from tokenplace.relay.operator_auth import OperatorAuth
-from tokenplace.relay.services import monitoring_convert as convert
+from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors
 from tokenplace.v1 import monitoring_pb2, monitoring_pb2_grpc
 
@@ -46,7 +47,7 @@ class MonitoringServicer(monitoring_pb2_grpc.MonitoringServiceServicer):
     async def ListNodes(self, request, context):
         return monitoring_pb2.ListNodesResponse(
             nodes=[convert.node_to_pb(node) for node in self.directory.nodes()],
-            online_window=convert.duration(self._window),
+            online_window=to_duration(self._window),
         )
 
     @translate_errors

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from tokenplace.relay.polling import PollingNodes, PollingRegistration
-from tokenplace.relay.registry import SealedJob
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors
-from tokenplace.v1 import common_pb2, node_pb2, polling_pb2, polling_pb2_grpc
+from tokenplace.v1 import polling_pb2, polling_pb2_grpc
 
 
 class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
@@ -32,11 +31,7 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
             poll_wait_seconds=self.poll_wait_seconds,
         )
         if sealed is not None:
-            reply.sealed_credential.CopyFrom(
-                common_pb2.Envelope(
-                    ciphertext=sealed.ciphertext, cipherkey=sealed.cipherkey, iv=sealed.iv
-                )
-            )
+            reply.sealed_credential.CopyFrom(convert.envelope_to_pb(sealed))
         return reply
 
     @translate_errors
@@ -57,7 +52,7 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
             cancelled_job_ids=result.cancelled_job_ids, lease_seconds=self.nodes.lease_seconds
         )
         if result.job is not None:
-            reply.job.CopyFrom(_job_to_pb(result.job))
+            reply.job.CopyFrom(convert.job_to_pb(result.job))
         return reply
 
     @translate_errors
@@ -66,7 +61,3 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         outcome = convert.result_from_pb(session.node_id, request.result)
         accepted = self.nodes.submit_result(session, request.result.job_id, outcome)
         return polling_pb2.SubmitJobResultResponse(accepted=accepted)
-
-
-def _job_to_pb(job: SealedJob) -> node_pb2.Job:
-    return convert.outbound_to_pb(job).job

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from tokenplace.relay.admission import caller_from_metadata
 from tokenplace.relay.errors import RelayError
-from tokenplace.relay.sealed import RequestState, SealedEntry, SealedRequests
+from tokenplace.relay.sealed import SealedRequests
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors
 from tokenplace.v1 import sealed_pb2, sealed_pb2_grpc
-
-_STATES = {
-    RequestState.QUEUED: sealed_pb2.REQUEST_STATE_QUEUED,
-    RequestState.RUNNING: sealed_pb2.REQUEST_STATE_RUNNING,
-    RequestState.COMPLETED: sealed_pb2.REQUEST_STATE_COMPLETED,
-    RequestState.CANCELLED: sealed_pb2.REQUEST_STATE_CANCELLED,
-    RequestState.EXPIRED: sealed_pb2.REQUEST_STATE_EXPIRED,
-    RequestState.LOST: sealed_pb2.REQUEST_STATE_LOST,
-}
 
 
 class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
@@ -39,12 +30,16 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
         if duplicate:
             await ticket.release("", entry.node_id, "duplicate")
         return sealed_pb2.SubmitSealedResponse(
-            request_id=entry.request_id, state=_STATES[entry.state], duplicate=duplicate
+            request_id=entry.request_id,
+            state=convert.SEALED_STATES[entry.state],
+            duplicate=duplicate,
         )
 
     @translate_errors
     async def RetrieveSealed(self, request, context) -> sealed_pb2.RetrieveSealedResponse:
-        return _retrieved(self.sealed.retrieve(request.client_public_key, request.request_id))
+        return convert.sealed_entry_to_pb(
+            self.sealed.retrieve(request.client_public_key, request.request_id)
+        )
 
     @translate_errors
     async def CancelSealed(self, request, context) -> sealed_pb2.CancelSealedResponse:
@@ -52,14 +47,5 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
             request.client_public_key, request.request_id, request.cancel_token
         )
         return sealed_pb2.CancelSealedResponse(
-            request_id=entry.request_id, state=_STATES[entry.state]
+            request_id=entry.request_id, state=convert.SEALED_STATES[entry.state]
         )
-
-
-def _retrieved(entry: SealedEntry) -> sealed_pb2.RetrieveSealedResponse:
-    reply = sealed_pb2.RetrieveSealedResponse(
-        request_id=entry.request_id, state=_STATES[entry.state], reason=entry.reason
-    )
-    if entry.response is not None:
-        reply.response.CopyFrom(convert.sealed_to_pb(entry.response))
-    return reply

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tokenplace.e2ee import generate_private_key, public_key_b64
 from tokenplace.relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
-from tokenplace.relay.registry import ModelInfo, NodeSession, Registry
+from tokenplace.relay.registry import ModelCard, NodeSession, Registry
 from tokenplace.relay.slots import SlotPool
 
 TIMEOUT = 40.0
@@ -36,7 +36,7 @@ def session(
     return NodeSession(
         node_id=node_id,
         public_key=f"key-of-{node_id}",
-        models={m: ModelInfo(id=m, owned_by="tester", created=1) for m in models},
+        models={m: ModelCard(id=m, owned_by="tester", created=1) for m in models},
         slot_pool=pool,
         inventory={},
         display_name=node_id,
@@ -155,7 +155,7 @@ async def test_catalog_unions_models_of_online_nodes() -> None:
     catalog = registry_with(a, b, stale).catalog()
     assert set(catalog) == {"echo", "llama", "qwen"}
     assert catalog["echo"][1] == [a, b]
-    assert catalog["llama"] == (ModelInfo("llama", "tester", 1), [a])
+    assert catalog["llama"] == (ModelCard("llama", "tester", 1), [a])
 
 
 # --- sessions ------------------------------------------------------------------------------

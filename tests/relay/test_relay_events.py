@@ -25,7 +25,7 @@ from tokenplace.relay.events import (
 )
 from tokenplace.relay.join_token import JoinGate, JoinTokenInvalid
 from tokenplace.relay.polling import PollingNodes, PollingRegistration
-from tokenplace.relay.registry import ModelInfo, NodeSession, Registry, SealedJob
+from tokenplace.relay.registry import ModelCard, NodeSession, Registry, SealedJob
 from tokenplace.relay.slots import SlotPool
 
 STEP = 5.0
@@ -55,7 +55,7 @@ def session(node_id: str = "node-a", slots: int = 1) -> NodeSession:
     return NodeSession(
         node_id=node_id,
         public_key=f"key-of-{node_id}",
-        models={"echo": ModelInfo(id="echo", owned_by="t", created=1)},
+        models={"echo": ModelCard(id="echo", owned_by="t", created=1)},
         slot_pool=SlotPool(slots, max_waiters=4),
         inventory={},
         display_name=node_id,
@@ -217,7 +217,7 @@ async def test_polling_nodes_join_and_their_lapsed_lease_is_a_departure(bus, rec
     polling = PollingNodes(registry, Dispatcher(registry, 60.0, bus), 0, 4, JoinGate("the-token"))
     registration = PollingRegistration(
         public_key=public_key_b64(generate_private_key()),
-        models=[ModelInfo(id="echo", owned_by="t", created=1)],
+        models=[ModelCard(id="echo", owned_by="t", created=1)],
         slots=2,
         inventory={},
         display_name="http-node",
