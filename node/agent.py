@@ -198,7 +198,9 @@ class NodeAgent:
             # acknowledged: the relay frees it on reading the result and may send the
             # next job before that acknowledgement reaches this loop, which must not be
             # refused as busy (a lone node's caller would get a 503).
-            self._running.pop(job_id, None)
+            cancelled = self._running.pop(job_id, None)
+            if reply.cancelled() and cancelled is not None:
+                cancelled.set()  # this task was cancelled: stop its generation thread too
         await self._send_result(call, result)
 
     def _cancel(self, job_id: str) -> None:
@@ -211,18 +213,20 @@ class NodeAgent:
             event.set()
 
     async def _wait_running(self, grace_seconds: float) -> None:
-        if not self._tasks:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(grace_seconds):
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Wait for running jobs, `grace_seconds` at most. asyncio.wait, not a timed-out
+        gather: that would cancel the jobs' tasks, which then could neither stop their
+        generation threads nor send their results."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_seconds)
 
     async def _send_result(
         self, call: grpc.aio.StreamStreamCall, result: node_pb2.ConnectRequest
     ) -> None:
         """Write a result from the job's own task: handing it to the writer would cost an
-        event-loop turn on every job's path. A broken stream ends the session anyway."""
-        with contextlib.suppress(grpc.aio.AioRpcError, grpc.aio.UsageError):
+        event-loop turn on every job's path. A broken stream ends the session anyway, and
+        one we closed (a drain, a stop) no longer takes results: the relay fails those jobs."""
+        closed = (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError)
+        with contextlib.suppress(*closed):
             async with self._write_lock:
                 await call.write(result)
 
