@@ -31,8 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="relay, gateway and one node on localhost")
-    up.add_argument("--relay-port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT)")
-    up.add_argument("--port", type=int, help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT)")
+    up.add_argument(
+        "--relay-port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT); 0: a free port"
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT); 0: a free port",
+    )
     up.add_argument("--engine", choices=["llama_cpp", "echo"], help="default llama_cpp")
     up.add_argument("--metrics-port", type=metrics_port, help=METRICS_PORT_HELP)
 
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("relay", "gateway", "node"):
+    if args.command in ("relay", "gateway", "node", "up"):
         # First, before anything starts: a signal at any moment asks for a graceful stop.
         stop = StopRequest()
         stop.install(args.lifeline_fd)
@@ -106,13 +112,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from tokenplace.cli.admin import run_admin
 
         return await run_admin(args)
-    if args.command == "status":
-        from tokenplace.cli.status import run_status
+    from tokenplace.cli.status import run_status
 
-        return await run_status(args)
-    from tokenplace.cli.up import run_up
-
-    return await run_up(args)
+    return await run_status(args)
 
 
 async def _run(args: argparse.Namespace, stop: StopRequest) -> int:
@@ -145,7 +147,9 @@ async def _run(args: argparse.Namespace, stop: StopRequest) -> int:
             stop,
             args.ready_fd,
         )
-    raise ValueError(f"no process command {args.command!r}")
+    from tokenplace.cli.up import run_up
+
+    return await run_up(args, stop)
 
 
 if __name__ == "__main__":
