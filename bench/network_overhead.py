@@ -203,7 +203,7 @@ class Network:
     def start_relay(self) -> None:
         port = self.relay_address.rsplit(":", 1)[1]
         relay = self.spawn("relay", ["relay", "--port", port])
-        # A print(), so it shows whatever the log level (cli/up.py's ready marker).
+        # A print(), so it shows whatever the log level.
         wait_for(relay, lambda: "relay: listening on" in relay.log_path.read_text(), "listening")
 
     def start_gateway(self) -> None:

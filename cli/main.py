@@ -11,6 +11,7 @@ from tokenplace.cli import event_loop
 from tokenplace.cli.admin import add_admin_parser
 from tokenplace.cli.logs import LOG_FORMATS, configure_logging
 from tokenplace.cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
+from tokenplace.cli.stop import StopRequest
 
 SWITCH_INTERVAL_SECONDS = 0.0005
 
@@ -24,11 +25,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("TOKENPLACE_LOG_FORMAT", "text"),
         help="text (key=value) or json (one object per line) (TOKENPLACE_LOG_FORMAT)",
     )
+    # Set by a supervisor (`tokenplace up`) for its children: see readiness.py, lifeline.py.
+    parser.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--lifeline-fd", type=int, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="relay, gateway and one node on localhost")
-    up.add_argument("--relay-port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT)")
-    up.add_argument("--port", type=int, help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT)")
+    up.add_argument(
+        "--relay-port", type=int, help="default 50051 (TOKENPLACE_RELAY_PORT); 0: a free port"
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT); 0: a free port",
+    )
     up.add_argument("--engine", choices=["llama_cpp", "echo"], help="default llama_cpp")
     up.add_argument("--metrics-port", type=metrics_port, help=METRICS_PORT_HELP)
 
@@ -93,15 +103,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("relay", "gateway", "node", "up"):
+        # First, before anything starts: a signal at any moment asks for a graceful stop.
+        stop = StopRequest()
+        stop.install(args.lifeline_fd)
+        return await _run(args, stop)
+    if args.command == "admin":
+        from tokenplace.cli.admin import run_admin
+
+        return await run_admin(args)
+    from tokenplace.cli.status import run_status
+
+    return await run_status(args)
+
+
+async def _run(args: argparse.Namespace, stop: StopRequest) -> int:
     if args.command == "relay":
         from tokenplace.cli.run import run_relay
 
         flags = overrides(args, "host", "port")
-        return await run_relay({**flags, "metrics_port": relay_metrics_port(args.metrics_port)})
+        flags["metrics_port"] = relay_metrics_port(args.metrics_port)
+        return await run_relay(flags, stop, args.ready_fd)
     if args.command == "gateway":
         from tokenplace.cli.run import run_gateway
 
-        return await run_gateway(overrides(args, "relay", "host", "port"))
+        return await run_gateway(overrides(args, "relay", "host", "port"), stop, args.ready_fd)
     if args.command == "node":
         from tokenplace.cli.run import run_node
 
@@ -117,19 +143,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
                 "display_name",
                 "instance_token",
                 "join_token",
-            )
+            ),
+            stop,
+            args.ready_fd,
         )
-    if args.command == "admin":
-        from tokenplace.cli.admin import run_admin
-
-        return await run_admin(args)
-    if args.command == "status":
-        from tokenplace.cli.status import run_status
-
-        return await run_status(args)
     from tokenplace.cli.up import run_up
 
-    return await run_up(args)
+    return await run_up(args, stop)
 
 
 if __name__ == "__main__":

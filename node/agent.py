@@ -1,7 +1,8 @@
 """The node agent: keeps one NodeService.Connect stream to the relay and serves jobs.
 
 Re-dials with exponential backoff and jitter whenever the stream ends, except
-when the relay refuses the node's credentials, which retrying cannot fix.
+when the relay refuses the node's credentials, which retrying cannot fix, and
+after `stop()`, which ends the stream gracefully.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -25,6 +28,10 @@ from tokenplace.node.jobs import Failure, JobReply, JobRunner, JobTicket
 from tokenplace.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# After a stop: how long to wait for the relay to close its side of the stream, and
+# for cancelled generations to return (they stop between tokens) before the engine closes.
+CLOSE_WAIT_SECONDS = 1.0
 
 _FAILURE_PB = {
     Failure.BAD_ENVELOPE: node_pb2.FAILURE_REASON_BAD_ENVELOPE,
@@ -58,26 +65,38 @@ class NodeAgent:
         self._running: dict[str, threading.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._write_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     @property
     def active_jobs(self) -> int:
         return len(self._running)
 
+    def stop(self) -> None:
+        """Make `run()` return gracefully: refuse new jobs, give running ones
+        `settings.stop_grace_seconds` to finish, then close the stream. The relay
+        fails jobs still running then with a retryable status, as for any node
+        whose stream ends, so callers are re-dispatched rather than left waiting."""
+        self._stopping.set()
+
     async def run(self) -> None:
-        """Serve until cancelled; raises RegistrationRejected on a fatal refusal."""
+        """Serve until `stop()` (or cancellation); raises RegistrationRejected on a
+        fatal refusal."""
         backoff = Backoff(self.settings.reconnect_base_seconds, self.settings.reconnect_max_seconds)
         try:
-            while True:
+            while not self._stopping.is_set():
                 try:
                     await self._session(backoff)
                 except grpc.aio.AioRpcError as error:
                     if error.code() in FATAL_CODES:
                         raise RegistrationRejected(error.details() or error.code().name) from error
-                    log.warning("relay stream ended: %s %s", error.code().name, error.details())
+                    if not self._stopping.is_set():
+                        log.warning("relay stream ended: %s %s", error.code().name, error.details())
                 self.registered.clear()
+                if self._stopping.is_set():
+                    break
                 delay = backoff.next_delay()
                 log.info("reconnecting to relay in %.1f s", delay)
-                await asyncio.sleep(delay)
+                await self._unless_stopping(asyncio.sleep(delay))
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -86,17 +105,25 @@ class NodeAgent:
         async with grpc.aio.insecure_channel(self.settings.relay, options=options) as channel:
             call = node_pb2_grpc.NodeServiceStub(channel).Connect()
             outbound: asyncio.Queue[node_pb2.ConnectRequest] = asyncio.Queue()
-            interval = await self._register(call)
+            interval = await self._unless_stopping(self._register(call))
+            if interval is None:
+                return  # stopped before the relay registered us: nothing to hand back
             backoff.reset()
             self._write_lock = asyncio.Lock()
             helpers = [
                 asyncio.create_task(self._write(call, outbound)),
                 asyncio.create_task(self._heartbeat(outbound, interval)),
             ]
+            receiving = asyncio.create_task(self._receive(call, outbound))
+            stopping = asyncio.create_task(self._stopping.wait())
             try:
-                await self._receive(call, outbound)
+                await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if receiving.done():
+                    receiving.result()  # the stream's error, or nothing after a drain
+                else:
+                    await self._close(call, receiving)
             finally:
-                for task in helpers:
+                for task in (*helpers, receiving, stopping):
                     task.cancel()
                 self._cancel_all()
 
@@ -161,7 +188,7 @@ class NodeAgent:
         outbound: asyncio.Queue[node_pb2.ConnectRequest],
         refuse: bool,
     ) -> None:
-        if refuse or len(self._running) >= self.engine.slots:
+        if refuse or self._stopping.is_set() or len(self._running) >= self.engine.slots:
             reply = JobReply(
                 job.job_id, failure=Failure.BUSY, failure_message="node is at capacity"
             )
@@ -198,7 +225,9 @@ class NodeAgent:
             # acknowledged: the relay frees it on reading the result and may send the
             # next job before that acknowledgement reaches this loop, which must not be
             # refused as busy (a lone node's caller would get a 503).
-            self._running.pop(job_id, None)
+            cancelled = self._running.pop(job_id, None)
+            if reply.cancelled() and cancelled is not None:
+                cancelled.set()  # this task was cancelled: stop its generation thread too
         await self._send_result(call, result)
 
     def _cancel(self, job_id: str) -> None:
@@ -210,19 +239,56 @@ class NodeAgent:
         for event in self._running.values():
             event.set()
 
+    async def _close(self, call: grpc.aio.StreamStreamCall, receiving: asyncio.Task[None]) -> None:
+        """Stop asked while connected. `_receive` keeps reading meanwhile, so jobs that
+        still arrive are refused as busy and cancellations still land."""
+        grace = self.settings.stop_grace_seconds
+        if self._running:
+            log.info(
+                "stopping: finishing running jobs",
+                extra={"jobs": len(self._running), "grace_seconds": grace},
+            )
+        await self._wait_running(grace)
+        with contextlib.suppress(grpc.aio.AioRpcError, grpc.aio.UsageError, TimeoutError):
+            async with asyncio.timeout(CLOSE_WAIT_SECONDS), self._write_lock:
+                await call.done_writing()
+        self._cancel_all()
+        # The relay reads our end of stream, fails what is left and closes its side.
+        await asyncio.wait({receiving}, timeout=CLOSE_WAIT_SECONDS)
+        if receiving.done() and not receiving.cancelled():
+            receiving.exception()  # "relay closed the stream": expected here
+        if self._tasks:  # cancelled generations return between two tokens
+            await asyncio.wait(set(self._tasks), timeout=CLOSE_WAIT_SECONDS)
+
+    async def _unless_stopping(self, work: Awaitable[T]) -> T | None:
+        """`work`'s result, or None (with `work` cancelled) once `stop()` is called."""
+        task = asyncio.ensure_future(work)
+        stopping = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return None if task.cancelled() else task.result()
+
     async def _wait_running(self, grace_seconds: float) -> None:
-        if not self._tasks:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(grace_seconds):
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Wait for running jobs, `grace_seconds` at most. asyncio.wait, not a timed-out
+        gather: that would cancel the jobs' tasks, which then could neither stop their
+        generation threads nor send their results."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace_seconds)
 
     async def _send_result(
         self, call: grpc.aio.StreamStreamCall, result: node_pb2.ConnectRequest
     ) -> None:
         """Write a result from the job's own task: handing it to the writer would cost an
-        event-loop turn on every job's path. A broken stream ends the session anyway."""
-        with contextlib.suppress(grpc.aio.AioRpcError, grpc.aio.UsageError):
+        event-loop turn on every job's path. A broken stream ends the session anyway, and
+        one we closed (a drain, a stop) no longer takes results: the relay fails those jobs."""
+        closed = (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError)
+        with contextlib.suppress(*closed):
             async with self._write_lock:
                 await call.write(result)
 

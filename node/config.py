@@ -36,4 +36,7 @@ class NodeSettings(BaseSettings):
     # None: use the interval the relay asks for at registration.
     heartbeat_interval_seconds: float | None = Field(default=None, gt=0)
     reconnect_base_seconds: float = Field(default=0.5, gt=0)
+    # On SIGTERM, how long running jobs may take to finish before they are failed
+    # (short: supervisors such as `tokenplace up` give a whole process ~10 s to stop).
+    stop_grace_seconds: float = Field(default=3.0, ge=0)
     reconnect_max_seconds: float = Field(default=30.0, gt=0)

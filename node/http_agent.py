@@ -37,6 +37,7 @@ class HttpNodeAgent:
         display_name: str = "http-node",
         poll_wait_seconds: int = 20,
         join_token: str | None = None,
+        stop_grace_seconds: float = 3.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.engine = engine
@@ -49,22 +50,54 @@ class HttpNodeAgent:
         self.node_id: str | None = None
         self.registered = asyncio.Event()
         self._credential = ""
+        self.stop_grace_seconds = stop_grace_seconds
         self._running: dict[str, threading.Event] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._executor = ThreadPoolExecutor(engine.slots, thread_name_prefix="generate")
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Make `run()` return: stop polling, give running jobs `stop_grace_seconds`
+        to post their answers, then cancel the rest (they post a failure)."""
+        self._stopping.set()
 
     async def run(self) -> None:
-        """Serve until cancelled; raises RegistrationRejected if the join token is refused."""
-        backoff = Backoff(0.2, 10.0)
+        """Serve until `stop()` (or cancellation); raises RegistrationRejected if the
+        join token is refused."""
         async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
-            while True:
-                try:
-                    await self._register(http)
-                    backoff.reset()
-                    await self._serve(http)
-                except (httpx.HTTPError, _Rejected) as error:
-                    log.warning("relay over HTTP failed: %s", error)
-                    self.registered.clear()
-                    await asyncio.sleep(backoff.next_delay())
+            polling = asyncio.create_task(self._poll(http))
+            stopping = asyncio.create_task(self._stopping.wait())
+            try:
+                await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if polling.done():
+                    polling.result()
+                    return
+                polling.cancel()
+                await self._finish_jobs()
+            finally:
+                for task in (polling, stopping):
+                    task.cancel()
+                self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _poll(self, http: httpx.AsyncClient) -> None:
+        backoff = Backoff(0.2, 10.0)
+        while True:
+            try:
+                await self._register(http)
+                backoff.reset()
+                await self._serve(http)
+            except (httpx.HTTPError, _Rejected) as error:
+                log.warning("relay over HTTP failed: %s", error)
+                self.registered.clear()
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _finish_jobs(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=self.stop_grace_seconds)
+        for cancelled in self._running.values():
+            cancelled.set()
+        if self._tasks:  # cancelled generations return between two tokens, then post
+            await asyncio.wait(set(self._tasks), timeout=1.0)
 
     async def _register(self, http: httpx.AsyncClient) -> None:
         card = self.engine.model
@@ -86,7 +119,7 @@ class HttpNodeAgent:
         self.registered.set()
 
     async def _serve(self, http: httpx.AsyncClient) -> None:
-        tasks: set[asyncio.Task[None]] = set()
+        tasks = self._tasks
         while True:
             if len(tasks) >= self.engine.slots:
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

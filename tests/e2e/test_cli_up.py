@@ -30,6 +30,8 @@ async def test_up_serves_the_bundled_model_and_stops_cleanly(tmp_path: Path) -> 
         "TOKENPLACE_NODE_KEY_PATH": str(tmp_path / "node.pem"),
         "TOKENPLACE_GATEWAY_KEY_PATH": str(tmp_path / "gateway.pem"),
         "TOKENPLACE_RELAY_PORT": str(relay_port),  # env var, as documented
+        "TOKENPLACE_RELAY_METRICS_PORT": "0",  # a free port, not the shared default 9464
+        "TOKENPLACE_RELAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'relay.sqlite3'}",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
