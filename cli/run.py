@@ -83,7 +83,7 @@ async def run_node(flags: dict[str, Any], stop: StopRequest, ready_fd: int | Non
     from tokenplace.node.agent import NodeAgent, RegistrationRejected
     from tokenplace.node.config import NodeSettings
     from tokenplace.node.engines import create_engine
-    from tokenplace.node.http_agent import HttpNodeAgent
+    from tokenplace.node.polling_agent import PollingNodeAgent
 
     settings = NodeSettings(**flags)
     try:  # a model can take long to load: a stop meanwhile must not wait for it
@@ -94,10 +94,10 @@ async def run_node(flags: dict[str, Any], stop: StopRequest, ready_fd: int | Non
         return 0
     try:
         key = load_or_create_private_key(settings.key_path)
-        agent: NodeAgent | HttpNodeAgent
+        agent: NodeAgent | PollingNodeAgent
         if settings.gateway:
             join_token = settings.join_token.get_secret_value() if settings.join_token else None
-            agent = HttpNodeAgent(
+            agent = PollingNodeAgent(
                 settings.gateway,
                 engine,
                 key,

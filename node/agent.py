@@ -19,6 +19,7 @@ from typing import TypeVar
 import grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tokenplace.common.timestamps import to_unix
 from tokenplace.e2ee import Envelope, public_key_b64, sign_nonce
 from tokenplace.node.backoff import Backoff
 from tokenplace.node.config import NodeSettings
@@ -316,7 +317,7 @@ def _deadline_timer(
     """Stops generation (between tokens) once the job's deadline passes."""
     if not job.HasField("deadline"):
         return None
-    remaining = job.deadline.ToNanoseconds() / 1e9 - time.time()
+    remaining = to_unix(job.deadline) - time.time()
     return loop.call_later(max(remaining, 0), cancelled.set)
 
 

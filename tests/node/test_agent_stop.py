@@ -17,7 +17,7 @@ from tokenplace.node.agent import NodeAgent
 from tokenplace.node.config import NodeSettings
 from tokenplace.node.engines.base import Generation, GenerationRequest
 from tokenplace.node.engines.echo import EchoEngine
-from tokenplace.node.http_agent import HttpNodeAgent
+from tokenplace.node.polling_agent import PollingNodeAgent
 
 
 class WatchedEcho(EchoEngine):
@@ -101,7 +101,7 @@ async def test_stop_while_dialing_returns_at_once(tmp_path: Path) -> None:
 async def test_an_http_node_answers_its_running_job_then_returns(network: LocalNetwork) -> None:
     gateway = await network.start_gateway()
     engine = WatchedEcho(token_delay_seconds=0.05)
-    agent = HttpNodeAgent(
+    agent = PollingNodeAgent(
         gateway.base_url, engine, cached_key(network.tmp_path / "http.pem", 1), poll_wait_seconds=2
     )
     running = asyncio.create_task(agent.run())

@@ -20,7 +20,7 @@ from tests.support.processes import ROOT
 from tokenplace.e2ee import generate_private_key, public_key_b64
 from tokenplace.node.agent import RegistrationRejected
 from tokenplace.node.engines.echo import EchoEngine
-from tokenplace.node.http_agent import HttpNodeAgent
+from tokenplace.node.polling_agent import PollingNodeAgent
 from tokenplace.v1 import monitoring_pb2
 
 JOIN_TOKEN = "join-7f3c9a-very-secret"
@@ -128,7 +128,7 @@ async def test_http_node_agent_presents_the_token(
     guarded: LocalNetwork, presented: str, admitted: bool
 ) -> None:
     gateway = await guarded.start_gateway()
-    agent = HttpNodeAgent(
+    agent = PollingNodeAgent(
         gateway.base_url, EchoEngine(), generate_private_key(), join_token=presented
     )
     task = asyncio.create_task(agent.run())

@@ -11,12 +11,12 @@ import openai
 from tests.support.network import LocalNetwork
 from tokenplace.e2ee import generate_private_key
 from tokenplace.node.engines.echo import EchoEngine
-from tokenplace.node.http_agent import HttpNodeAgent
+from tokenplace.node.polling_agent import PollingNodeAgent
 
 
 @contextlib.asynccontextmanager
-async def http_node(base_url: str, engine: EchoEngine) -> AsyncIterator[HttpNodeAgent]:
-    agent = HttpNodeAgent(base_url, engine, generate_private_key(), poll_wait_seconds=2)
+async def http_node(base_url: str, engine: EchoEngine) -> AsyncIterator[PollingNodeAgent]:
+    agent = PollingNodeAgent(base_url, engine, generate_private_key(), poll_wait_seconds=2)
     task = asyncio.create_task(agent.run())
     try:
         async with asyncio.timeout(10):

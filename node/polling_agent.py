@@ -1,4 +1,5 @@
-"""A compute node that reaches the network over HTTP only (the gateway's node routes).
+"""A polling node: a compute node that reaches the network over HTTP only (the gateway's
+polling routes), for machines that cannot hold a gRPC stream.
 
 Same jobs, same sealing, same JobRunner as the streaming agent; the transport
 is register -> long-poll -> POST the sealed answer, with a lease kept alive by
@@ -28,7 +29,7 @@ TOKEN_HEADER = "X-Relay-Server-Token"  # noqa: S105 (a header name, not a secret
 JOIN_TOKEN_HEADER = "X-Tokenplace-Join-Token"  # noqa: S105 (a header name, not a secret)
 
 
-class HttpNodeAgent:
+class PollingNodeAgent:
     def __init__(
         self,
         base_url: str,
