@@ -11,6 +11,7 @@ from tokenplace.cli import event_loop
 from tokenplace.cli.admin import add_admin_parser
 from tokenplace.cli.logs import LOG_FORMATS, configure_logging
 from tokenplace.cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
+from tokenplace.cli.roles import missing_role
 from tokenplace.cli.stop import StopRequest
 
 SWITCH_INTERVAL_SECONDS = 0.0005
@@ -104,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command in ("relay", "gateway", "node", "up"):
+        missing = missing_role(args.command)
+        if missing is not None:
+            print(missing, file=sys.stderr)
+            return 2
         # First, before anything starts: a signal at any moment asks for a graceful stop.
         stop = StopRequest()
         stop.install(args.lifeline_fd)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.processes import ROOT
 
-pytest.importorskip("llama_cpp", reason="the engine extra is not installed")
+pytest.importorskip("llama_cpp", reason="the llama-cpp extra is not installed")
 
 
 def free_port() -> int:

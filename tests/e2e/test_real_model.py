@@ -11,7 +11,7 @@ from tests.support.network import LocalNetwork
 from tokenplace.node.config import NodeSettings
 from tokenplace.node.engines.bundled import SMOLLM2
 
-llama_cpp = pytest.importorskip("llama_cpp", reason="the engine extra is not installed")
+llama_cpp = pytest.importorskip("llama_cpp", reason="the llama-cpp extra is not installed")
 pytestmark = pytest.mark.model
 
 

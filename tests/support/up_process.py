@@ -40,13 +40,18 @@ class UpProcess:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, argv: list[str], env: dict[str, str]) -> UpProcess:
+    async def start(
+        cls,
+        argv: list[str],
+        env: dict[str, str],
+        command: tuple[str, ...] = (sys.executable, "-m", "tokenplace.cli.main"),
+        cwd: Path = ROOT,
+    ) -> UpProcess:
+        """`command` may be another environment's `tokenplace` (an installed wheel's)."""
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tokenplace.cli.main",
+            *command,
             *argv,
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -145,6 +150,6 @@ def _children_of(parent: int) -> list[int]:
 def _is_tokenplace(pid: int) -> bool:
     """Guards the cleanup's SIGKILL against a pid reused by some other process."""
     try:
-        return b"tokenplace.cli.main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"tokenplace" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
