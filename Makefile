@@ -6,13 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test install lint format protos bench clean
+.PHONY: up test install lint typecheck format protos bench clean
 
 up: $(STAMP)
 	$(BIN)/tokenplace up
 
 test: $(STAMP)
 	scripts/ensure_postgres.sh
+	$(BIN)/python scripts/typecheck.py
 	$(BIN)/python -m pytest
 
 install: $(STAMP)
@@ -27,6 +28,9 @@ $(STAMP): pyproject.toml setup.py Makefile scripts/install_engine.sh
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/python scripts/typecheck.py
 
 format: $(STAMP)
 	$(BIN)/ruff format .

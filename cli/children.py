@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tokenplace.cli.lifeline import Lifeline
 from tokenplace.cli.readiness import ReadyMessage, ReadyPipe
@@ -126,8 +127,9 @@ class Children:
         if running:
             exits = asyncio.gather(*(child.process.wait() for child in running))
             forced = asyncio.create_task(self.stop.wait_repeated())
+            either: set[asyncio.Future[Any]] = {exits, forced}
             await asyncio.wait(
-                {exits, forced}, timeout=KILL_AFTER_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                either, timeout=KILL_AFTER_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )
             forced.cancel()
             for child in running:

@@ -9,6 +9,8 @@ and `from_status` read it back (the clients) as a `RelayCallError`.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
@@ -21,7 +23,7 @@ UNSPECIFIED = errors_pb2.ERROR_REASON_UNSPECIFIED
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
-Reason = errors_pb2.ErrorReason.ValueType
+Reason: TypeAlias = errors_pb2.ErrorReason.ValueType
 
 
 def reason_name(reason: Reason) -> str:
@@ -95,9 +97,10 @@ def from_status(status: status_pb2.Status) -> RelayCallError:
     reason, retry_after = UNSPECIFIED, None
     for detail in status.details:
         info, retry = error_details_pb2.ErrorInfo(), error_details_pb2.RetryInfo()
-        if detail.Is(info.DESCRIPTOR) and detail.Unpack(info) and info.domain == ERROR_DOMAIN:
-            reason = reason_from_name(info.reason)
-        elif detail.Is(retry.DESCRIPTOR) and detail.Unpack(retry):
+        if detail.Unpack(info):  # False for a detail of another type
+            if info.domain == ERROR_DOMAIN:
+                reason = reason_from_name(info.reason)
+        elif detail.Unpack(retry):
             retry_after = retry.retry_delay.ToNanoseconds() / 1e9
     code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
     return RelayCallError(code, status.message, reason, retry_after)

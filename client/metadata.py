@@ -6,7 +6,7 @@ address under these keys, and the relay (which owns accounts and limits) decides
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 AUTHORIZATION = "authorization"
@@ -18,6 +18,8 @@ RESERVE_TOKENS = "x-tokenplace-reserve-tokens"
 OPERATOR = "x-tokenplace-operator"
 
 Metadata = Sequence[tuple[str, str]]
+# What a server reads: values arrive as str, or bytes for "-bin" keys.
+ReceivedMetadata = Iterable[tuple[str, str | bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ def operator_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-def metadata_value(metadata: Metadata | None, key: str) -> str | None:
+def metadata_value(metadata: ReceivedMetadata | None, key: str) -> str | None:
     """The first value under `key` (str or bytes on the wire), or None."""
     for item_key, value in metadata or ():
         if item_key == key:

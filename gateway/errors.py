@@ -203,7 +203,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def validation_api_error(errors: Any) -> APIError:
     """FastAPI's 422 becomes an OpenAI 400 naming the first bad parameter."""
-    first = next(iter(errors), {})
+    first: dict[str, Any] = next(iter(errors), {})
     loc = [part for part in first.get("loc", ()) if part != "body"]
     kind = first.get("type")
     if kind == "json_invalid":

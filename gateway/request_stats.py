@@ -68,7 +68,7 @@ class RequestStats(Collector):
 
     def _cumulative(self, series: _Series) -> list[tuple[str, float]]:
         total = 0
-        buckets = []
+        buckets: list[tuple[str, float]] = []
         for bound, count in zip((*self.bounds, float("inf")), series.buckets, strict=True):
             total += count
             buckets.append((floatToGoString(bound), total))

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,6 +29,8 @@ from tokenplace.node.jobs import Failure, JobReply, JobRunner, JobTicket
 from tokenplace.v1 import common_pb2, node_pb2, node_pb2_grpc
 
 log = logging.getLogger(__name__)
+# The node's end of NodeService.Connect.
+ConnectCall = grpc.aio.StreamStreamCall[node_pb2.ConnectRequest, node_pb2.ConnectResponse]
 T = TypeVar("T")
 # After a stop: how long to wait for the relay to close its side of the stream, and
 # for cancelled generations to return (they stop between tokens) before the engine closes.
@@ -128,13 +130,13 @@ class NodeAgent:
                     task.cancel()
                 self._cancel_all()
 
-    async def _register(self, call: grpc.aio.StreamStreamCall) -> float:
-        first = await call.read()
-        if first is grpc.aio.EOF or first.WhichOneof("payload") != "challenge":
+    async def _register(self, call: ConnectCall) -> float:
+        first = await _read(call)
+        if first is None or first.WhichOneof("payload") != "challenge":
             await _raise_call_error(call, "relay did not send a registration challenge")
         await call.write(node_pb2.ConnectRequest(register=self._register_message(first.challenge)))
-        reply = await call.read()
-        if reply is grpc.aio.EOF or reply.WhichOneof("payload") != "registered":
+        reply = await _read(call)
+        if reply is None or reply.WhichOneof("payload") != "registered":
             await _raise_call_error(call, "relay did not confirm registration")
         self.node_id = reply.registered.node_id
         self.registered.set()
@@ -163,12 +165,12 @@ class NodeAgent:
         )
 
     async def _receive(
-        self, call: grpc.aio.StreamStreamCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
+        self, call: ConnectCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
     ) -> None:
         draining = False
         while True:
-            message = await call.read()
-            if message is grpc.aio.EOF:
+            message = await _read(call)
+            if message is None:
                 await _raise_call_error(call, "relay closed the stream")
             kind = message.WhichOneof("payload")
             if kind == "job":
@@ -184,7 +186,7 @@ class NodeAgent:
 
     def _accept(
         self,
-        call: grpc.aio.StreamStreamCall,
+        call: ConnectCall,
         job: node_pb2.Job,
         outbound: asyncio.Queue[node_pb2.ConnectRequest],
         refuse: bool,
@@ -204,9 +206,9 @@ class NodeAgent:
         # Hand the job to a worker thread now, not from a task's first step: that would
         # cost an event-loop turn before generation starts, on every job's path.
         loop = asyncio.get_running_loop()
-        reply = loop.run_in_executor(self._executor, self.runner.run, _ticket(job), cancelled)
+        running = loop.run_in_executor(self._executor, self.runner.run, _ticket(job), cancelled)
         timer = _deadline_timer(loop, job, cancelled)
-        task = asyncio.create_task(self._finish_job(job.job_id, reply, timer, call))
+        task = asyncio.create_task(self._finish_job(job.job_id, running, timer, call))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -215,7 +217,7 @@ class NodeAgent:
         job_id: str,
         reply: asyncio.Future[JobReply],
         timer: asyncio.TimerHandle | None,
-        call: grpc.aio.StreamStreamCall,
+        call: ConnectCall,
     ) -> None:
         try:
             result = _result_message(await reply)
@@ -240,7 +242,7 @@ class NodeAgent:
         for event in self._running.values():
             event.set()
 
-    async def _close(self, call: grpc.aio.StreamStreamCall, receiving: asyncio.Task[None]) -> None:
+    async def _close(self, call: ConnectCall, receiving: asyncio.Task[None]) -> None:
         """Stop asked while connected. `_receive` keeps reading meanwhile, so jobs that
         still arrive are refused as busy and cancellations still land."""
         grace = self.settings.stop_grace_seconds
@@ -282,9 +284,7 @@ class NodeAgent:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace_seconds)
 
-    async def _send_result(
-        self, call: grpc.aio.StreamStreamCall, result: node_pb2.ConnectRequest
-    ) -> None:
+    async def _send_result(self, call: ConnectCall, result: node_pb2.ConnectRequest) -> None:
         """Write a result from the job's own task: handing it to the writer would cost an
         event-loop turn on every job's path. A broken stream ends the session anyway, and
         one we closed (a drain, a stop) no longer takes results: the relay fails those jobs."""
@@ -294,7 +294,7 @@ class NodeAgent:
                 await call.write(result)
 
     async def _write(
-        self, call: grpc.aio.StreamStreamCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
+        self, call: ConnectCall, outbound: asyncio.Queue[node_pb2.ConnectRequest]
     ) -> None:
         """Heartbeats, job starts and refusals: everything but results."""
         while True:
@@ -355,7 +355,13 @@ def _result_message(reply: JobReply) -> node_pb2.ConnectRequest:
     return node_pb2.ConnectRequest(job_result=result)
 
 
-async def _raise_call_error(call: grpc.aio.StreamStreamCall, fallback: str) -> None:
+async def _read(call: ConnectCall) -> node_pb2.ConnectResponse | None:
+    """The relay's next message; None once the stream has ended."""
+    message = await call.read()
+    return message if isinstance(message, node_pb2.ConnectResponse) else None
+
+
+async def _raise_call_error(call: ConnectCall, fallback: str) -> NoReturn:
     """Surface the relay's status for an ended stream as an AioRpcError."""
     code = await call.code()
     details = await call.details()

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import grpc
 from sqlalchemy.exc import SQLAlchemyError
 
 from tokenplace.client import metadata as keys
-from tokenplace.client.metadata import metadata_value
+from tokenplace.client.metadata import ReceivedMetadata, metadata_value
 from tokenplace.relay.accounts import Accounts, InvalidApiKey
 from tokenplace.relay.billing import Billing, RequestLog
 from tokenplace.relay.errors import RelayError
@@ -43,7 +43,7 @@ class CallerInfo:
     reserve_tokens: int
 
 
-def caller_from_metadata(metadata: Any, default_reserve: int) -> CallerInfo:
+def caller_from_metadata(metadata: ReceivedMetadata | None, default_reserve: int) -> CallerInfo:
     scheme, _, token = (metadata_value(metadata, keys.AUTHORIZATION) or "").partition(" ")
     reserve = metadata_value(metadata, keys.RESERVE_TOKENS) or ""
     return CallerInfo(

@@ -145,9 +145,9 @@ def add_log(db: Any, log: dict[str, Any]) -> None:
 
 def add_to_balance(db: Any, account_id: str, delta: int) -> int | None:
     """Apply `delta` unless it would overdraw: the new balance, or None if not applied."""
-    if delta < 0:
-        return db.scalar(_DEBIT, {"account": account_id, "n": -delta})
-    return db.scalar(_CREDIT, {"account": account_id, "n": delta})
+    statement, amount = (_DEBIT, -delta) if delta < 0 else (_CREDIT, delta)
+    balance: int | None = db.scalar(statement, {"account": account_id, "n": amount})
+    return balance
 
 
 def ledger(

@@ -207,7 +207,7 @@ async def _owned_item(
     session: AsyncSession, account_id: str, instance_id: str, item_id: str, model: type[Child]
 ) -> Any:
     instance = await owned_instance(session, account_id, instance_id)
-    row = await session.get(model, item_id)
+    row: Child | None = await session.get(model, item_id)
     if row is None or row.instance_id != instance_id:
         error = ProcessingUnitNotFound if model is ProcessingUnitRow else SoftwareNotFound
         raise error(f"no item {item_id!r} on instance {instance_id!r}")

@@ -82,7 +82,7 @@ def _split(method: str) -> tuple[str, str]:
     return service, name
 
 
-def _kind(handler: grpc.RpcMethodHandler) -> str:
+def _kind(handler: grpc.RpcMethodHandler[Any, Any]) -> str:
     if handler.request_streaming and handler.response_streaming:
         return "bidi_stream"
     if handler.request_streaming:
@@ -92,7 +92,7 @@ def _kind(handler: grpc.RpcMethodHandler) -> str:
     return "unary"
 
 
-def _code(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+def _code(context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None) -> str:
     if isinstance(error, asyncio.CancelledError | GeneratorExit):
         return "CANCELLED"  # the caller went away
     code = context.code()
@@ -121,9 +121,11 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED itself
             return handler
@@ -147,7 +149,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
     ) -> Callable[..., Awaitable[Any]]:
         metrics = self.metrics
 
-        async def observed(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def observed(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             metrics.start(method, kind)
             started = time.perf_counter()
             error: BaseException | None = None
@@ -166,7 +168,9 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
     ) -> Callable[..., AsyncIterator[Any]]:
         metrics = self.metrics
 
-        async def observed(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def observed(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
             metrics.start(method, kind)
             started = time.perf_counter()
             error: BaseException | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 import grpc
 
@@ -25,7 +26,7 @@ class OperatorAuth:
     def __init__(self, token: str | None) -> None:
         self._token = token.encode() if token else None
 
-    def require(self, context: grpc.aio.ServicerContext) -> None:
+    def require(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         """Raise unless the call carries the configured operator token (constant time)."""
         if self._token is None:
             raise OperatorAuthNotConfigured(

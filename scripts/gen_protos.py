@@ -3,7 +3,10 @@
 Usage: python scripts/gen_protos.py [OUT_DIR]
 
 OUT_DIR defaults to protos/, which is where the committed code lives; the
-staleness test points it at a temporary directory and compares.
+staleness test points it at a temporary directory and compares. Besides the
+modules, mypy-protobuf writes typed stubs for the messages (`_pb2.pyi`) and for
+the gRPC services, stubs and servicers (`_pb2_grpc.pyi`), which mypy checks
+servicers and clients against.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ def proto_files() -> list[Path]:
     return sorted(PROTO_ROOT.rglob("*.proto"))
 
 
+def plugin(name: str) -> Path:
+    """A protoc plugin installed beside this interpreter (mypy-protobuf's)."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise SystemExit(f"{name} not found: install the dev extra (pip install -e '.[dev]')")
+    return path
+
+
 def generate(out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     well_known = resources.files("grpc_tools") / "_proto"
@@ -29,9 +40,12 @@ def generate(out_dir: Path) -> None:
         "grpc_tools.protoc",
         f"-I{PROTO_ROOT}",
         f"-I{well_known}",
+        f"--plugin=protoc-gen-mypy={plugin('protoc-gen-mypy')}",
+        f"--plugin=protoc-gen-mypy_grpc={plugin('protoc-gen-mypy_grpc')}",
         f"--python_out={out_dir}",
-        f"--pyi_out={out_dir}",
+        f"--mypy_out=quiet:{out_dir}",
         f"--grpc_python_out={out_dir}",
+        f"--mypy_grpc_out=quiet:{out_dir}",
         *(str(p.relative_to(PROTO_ROOT)) for p in proto_files()),
     ]
     if protoc.main(args) != 0:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path("tokenplace/v1")
-GENERATED_PATTERNS = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py")
+GENERATED_PATTERNS = ("*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*_pb2_grpc.pyi")
+SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
 FIX = "generated protobuf code is stale: run `make protos` and commit the result"
 
 
@@ -40,11 +41,11 @@ def test_committed_generated_code_matches_the_protos(tmp_path: Path) -> None:
     assert not stale, f"{FIX} (differs: {stale})"
 
 
-def test_every_proto_has_its_three_generated_modules() -> None:
+def test_every_proto_has_its_generated_modules_and_stubs() -> None:
     protos = sorted(path.stem for path in (ROOT / "protos" / PACKAGE).glob("*.proto"))
     assert protos, "no .proto files found"
     expected = {
-        f"{stem}{suffix}" for stem in protos for suffix in ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
+        f"{stem}{suffix}" for stem in protos for suffix in SUFFIXES
     }
     assert set(generated_files(ROOT / "protos")) == expected, FIX
 

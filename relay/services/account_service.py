@@ -31,27 +31,49 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return await authenticated_caller(self.accounts, context)
 
     @translate_errors
-    async def WhoAmI(self, request, context):
+    async def WhoAmI(
+        self,
+        request: account_pb2.WhoAmIRequest,
+        context: grpc.aio.ServicerContext[account_pb2.WhoAmIRequest, account_pb2.WhoAmIResponse],
+    ) -> account_pb2.WhoAmIResponse:
         account, key = await self._caller(context)
         return account_pb2.WhoAmIResponse(
             account_id=account.id, key_id=key.id, key_prefix=key.prefix
         )
 
     @translate_errors
-    async def GetAccount(self, request, context):
+    async def GetAccount(
+        self,
+        request: account_pb2.GetAccountRequest,
+        context: grpc.aio.ServicerContext[
+            account_pb2.GetAccountRequest, account_pb2.GetAccountResponse
+        ],
+    ) -> account_pb2.GetAccountResponse:
         account, _ = await self._caller(context)
         return account_pb2.GetAccountResponse(
             account=convert.account_to_pb(await self.accounts.me(account.id))
         )
 
     @translate_errors
-    async def ListKeys(self, request, context):
+    async def ListKeys(
+        self,
+        request: account_pb2.ListKeysRequest,
+        context: grpc.aio.ServicerContext[
+            account_pb2.ListKeysRequest, account_pb2.ListKeysResponse
+        ],
+    ) -> account_pb2.ListKeysResponse:
         account, _ = await self._caller(context)
         keys = await self.accounts.list_keys(account.id)
         return account_pb2.ListKeysResponse(keys=[convert.api_key_to_pb(key) for key in keys])
 
     @translate_errors
-    async def CreateKey(self, request, context):
+    async def CreateKey(
+        self,
+        request: account_pb2.CreateKeyRequest,
+        context: grpc.aio.ServicerContext[
+            account_pb2.CreateKeyRequest, account_pb2.CreateKeyResponse
+        ],
+    ) -> account_pb2.CreateKeyResponse:
         account, _ = await self._caller(context)
         minted = await self.accounts.mint_key(account.id, request.name)
         return account_pb2.CreateKeyResponse(
@@ -59,7 +81,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         )
 
     @translate_errors
-    async def RevokeKey(self, request, context):
+    async def RevokeKey(
+        self,
+        request: account_pb2.RevokeKeyRequest,
+        context: grpc.aio.ServicerContext[
+            account_pb2.RevokeKeyRequest, account_pb2.RevokeKeyResponse
+        ],
+    ) -> account_pb2.RevokeKeyResponse:
         account, _ = await self._caller(context)
         key = await self.accounts.revoke_key(account.id, request.key_id)
         return account_pb2.RevokeKeyResponse(key=convert.api_key_to_pb(key))
@@ -72,20 +100,36 @@ class AdminServicer(account_pb2_grpc.AdminServiceServicer):
         self.billing = billing
 
     @translate_errors
-    async def CreateAccount(self, request, context):
+    async def CreateAccount(
+        self,
+        request: account_pb2.CreateAccountRequest,
+        context: grpc.aio.ServicerContext[
+            account_pb2.CreateAccountRequest, account_pb2.CreateAccountResponse
+        ],
+    ) -> account_pb2.CreateAccountResponse:
         self.auth.require(context)
         account = await self.accounts.create_account(request.name)
         return account_pb2.CreateAccountResponse(account=convert.account_to_pb(account))
 
     @translate_errors
-    async def GrantCredits(self, request, context):
+    async def GrantCredits(
+        self,
+        request: account_pb2.GrantCreditsRequest,
+        context: grpc.aio.ServicerContext[
+            account_pb2.GrantCreditsRequest, account_pb2.GrantCreditsResponse
+        ],
+    ) -> account_pb2.GrantCreditsResponse:
         self.auth.require(context)
         await self.billing.grant(request.account_id, request.tokens)
         account = await self.accounts.me(request.account_id)
         return account_pb2.GrantCreditsResponse(account=convert.account_to_pb(account))
 
     @translate_errors
-    async def MintKey(self, request, context):
+    async def MintKey(
+        self,
+        request: account_pb2.MintKeyRequest,
+        context: grpc.aio.ServicerContext[account_pb2.MintKeyRequest, account_pb2.MintKeyResponse],
+    ) -> account_pb2.MintKeyResponse:
         self.auth.require(context)
         minted = await self.accounts.mint_key(request.account_id, request.name)
         return account_pb2.MintKeyResponse(

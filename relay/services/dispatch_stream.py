@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 import grpc
 from google.rpc import status_pb2
 
+from tokenplace.client.metadata import ReceivedMetadata
 from tokenplace.relay.errors import JobTimedOut, QueueFull, RelayError
 from tokenplace.relay.services.status import status_of
 from tokenplace.v1 import inference_pb2
@@ -22,7 +23,7 @@ from tokenplace.v1 import inference_pb2
 log = logging.getLogger(__name__)
 
 DispatchFn = Callable[
-    [inference_pb2.DispatchRequest, Iterable[tuple[str, str]], float | None],
+    [inference_pb2.DispatchRequest, ReceivedMetadata | None, float | None],
     Awaitable[inference_pb2.DispatchResponse],
 ]
 # Calls one stream may have in flight; beyond this the call is refused (the gateway

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator
 
 import grpc
 
+from tokenplace.client.metadata import ReceivedMetadata
 from tokenplace.relay.admission import caller_from_metadata
 from tokenplace.relay.dispatcher import Dispatcher
 from tokenplace.relay.errors import RelayError
@@ -14,7 +15,7 @@ from tokenplace.relay.registry import Registry
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.dispatch_stream import DispatchStreamSession
 from tokenplace.relay.services.status import translate_errors
-from tokenplace.v1 import inference_pb2, inference_pb2_grpc
+from tokenplace.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
@@ -31,7 +32,13 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         self.default_reserve = default_reserve
 
     @translate_errors
-    async def ListModels(self, request, context) -> inference_pb2.ListModelsResponse:
+    async def ListModels(
+        self,
+        request: inference_pb2.ListModelsRequest,
+        context: grpc.aio.ServicerContext[
+            inference_pb2.ListModelsRequest, inference_pb2.ListModelsResponse
+        ],
+    ) -> inference_pb2.ListModelsResponse:
         served = [
             inference_pb2.ServedModel(
                 card=convert.model_to_pb(card),
@@ -44,23 +51,41 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         return inference_pb2.ListModelsResponse(models=served)
 
     @translate_errors
-    async def SelectNode(self, request, context) -> inference_pb2.SelectNodeResponse:
+    async def SelectNode(
+        self,
+        request: inference_pb2.SelectNodeRequest,
+        context: grpc.aio.ServicerContext[
+            inference_pb2.SelectNodeRequest, inference_pb2.SelectNodeResponse
+        ],
+    ) -> inference_pb2.SelectNodeResponse:
         node = self.registry.select(request.model, exclude=request.exclude_node_ids)
         return inference_pb2.SelectNodeResponse(node_id=node.node_id, public_key=node.public_key)
 
     @translate_errors
     async def Dispatch(
-        self, request: inference_pb2.DispatchRequest, context: grpc.aio.ServicerContext
+        self,
+        request: inference_pb2.DispatchRequest,
+        context: grpc.aio.ServicerContext[
+            inference_pb2.DispatchRequest, inference_pb2.DispatchResponse
+        ],
     ) -> inference_pb2.DispatchResponse:
         return await self.dispatch(request, context.invocation_metadata(), context.time_remaining())
 
-    async def DispatchStream(self, request_iterator, context: grpc.aio.ServicerContext) -> None:
+    # grpc.aio lets a streaming handler read and write through its context and return
+    # None; mypy-protobuf's servicer stub knows only the iterator style.
+    async def DispatchStream(  # type: ignore[override]
+        self,
+        request_iterator: AsyncIterator[inference_pb2.DispatchStreamRequest],
+        context: grpc.aio.ServicerContext[
+            inference_pb2.DispatchStreamRequest, inference_pb2.DispatchStreamResponse
+        ],
+    ) -> None:
         await DispatchStreamSession(self.dispatch).serve(context)
 
     async def dispatch(
         self,
         request: inference_pb2.DispatchRequest,
-        metadata: Iterable[tuple[str, str]] | None,
+        metadata: ReceivedMetadata | None,
         time_remaining: float | None,
     ) -> inference_pb2.DispatchResponse:
         """One dispatch, unary or streamed: admit, run on a node, answer with a hint."""
@@ -77,10 +102,10 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         outcome = await self.metered.run(ticket, node_id, request.model, sealed, time_remaining)
         reply = inference_pb2.DispatchResponse(
             response=convert.sealed_to_pb(outcome.response),
-            usage={
-                "prompt_tokens": outcome.prompt_tokens,
-                "completion_tokens": outcome.completion_tokens,
-            },
+            usage=common_pb2.Usage(
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+            ),
             node_id=outcome.node_id,
         )
         hint = self.registry.peek(request.model)
@@ -90,6 +115,12 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         return reply
 
     @translate_errors
-    async def Cancel(self, request, context) -> inference_pb2.CancelResponse:
+    async def Cancel(
+        self,
+        request: inference_pb2.CancelRequest,
+        context: grpc.aio.ServicerContext[
+            inference_pb2.CancelRequest, inference_pb2.CancelResponse
+        ],
+    ) -> inference_pb2.CancelResponse:
         cancelled = self.dispatcher.cancel(request.client_public_key, request.request_id)
         return inference_pb2.CancelResponse(cancelled=cancelled)

@@ -9,6 +9,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import grpc
+
 from tokenplace.common.timestamps import to_duration
 from tokenplace.relay.events import EventBus, Stamped
 from tokenplace.relay.join_token import JoinGate
@@ -44,30 +46,58 @@ class MonitoringServicer(monitoring_pb2_grpc.MonitoringServiceServicer):
         return self.directory.registry.node_timeout_seconds
 
     @translate_errors
-    async def ListNodes(self, request, context):
+    async def ListNodes(
+        self,
+        request: monitoring_pb2.ListNodesRequest,
+        context: grpc.aio.ServicerContext[
+            monitoring_pb2.ListNodesRequest, monitoring_pb2.ListNodesResponse
+        ],
+    ) -> monitoring_pb2.ListNodesResponse:
         return monitoring_pb2.ListNodesResponse(
             nodes=[convert.node_to_pb(node) for node in self.directory.nodes()],
             online_window=to_duration(self._window),
         )
 
     @translate_errors
-    async def ListRelays(self, request, context):
+    async def ListRelays(
+        self,
+        request: monitoring_pb2.ListRelaysRequest,
+        context: grpc.aio.ServicerContext[
+            monitoring_pb2.ListRelaysRequest, monitoring_pb2.ListRelaysResponse
+        ],
+    ) -> monitoring_pb2.ListRelaysResponse:
         return monitoring_pb2.ListRelaysResponse(
             relays=[convert.relay_to_pb(self.relay, time.time())]
         )
 
     @translate_errors
-    async def GetClusterStats(self, request, context):
+    async def GetClusterStats(
+        self,
+        request: monitoring_pb2.GetClusterStatsRequest,
+        context: grpc.aio.ServicerContext[
+            monitoring_pb2.GetClusterStatsRequest, monitoring_pb2.GetClusterStatsResponse
+        ],
+    ) -> monitoring_pb2.GetClusterStatsResponse:
         stats = convert.cluster_to_pb(self.directory.cluster(), 1, 1, self._window)
         return monitoring_pb2.GetClusterStatsResponse(stats=stats)
 
     @translate_errors
-    async def GetJoinToken(self, request, context):
+    async def GetJoinToken(
+        self,
+        request: monitoring_pb2.GetJoinTokenRequest,
+        context: grpc.aio.ServicerContext[
+            monitoring_pb2.GetJoinTokenRequest, monitoring_pb2.GetJoinTokenResponse
+        ],
+    ) -> monitoring_pb2.GetJoinTokenResponse:
         self.auth.require(context)
         return monitoring_pb2.GetJoinTokenResponse(join_token=self.join_gate.reveal())
 
     async def WatchEvents(
-        self, request, context
+        self,
+        request: monitoring_pb2.WatchEventsRequest,
+        context: grpc.aio.ServicerContext[
+            monitoring_pb2.WatchEventsRequest, monitoring_pb2.WatchEventsResponse
+        ],
     ) -> AsyncIterator[monitoring_pb2.WatchEventsResponse]:
         """Every event from the moment the response headers are sent.
 

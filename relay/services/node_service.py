@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import grpc
@@ -56,7 +56,13 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def Connect(self, request_iterator, context: grpc.aio.ServicerContext) -> None:
+    # grpc.aio lets a streaming handler read and write through its context and return
+    # None; mypy-protobuf's servicer stub knows only the iterator style.
+    async def Connect(  # type: ignore[override]
+        self,
+        request_iterator: AsyncIterator[node_pb2.ConnectRequest],
+        context: grpc.aio.ServicerContext[node_pb2.ConnectRequest, node_pb2.ConnectResponse],
+    ) -> None:
         try:
             session = await self._register(context)
         except RegistrationRefused as refused:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import grpc
+
 from tokenplace.relay.dispatcher import Dispatcher
 from tokenplace.relay.errors import NodeNotFound
 from tokenplace.relay.operator_auth import OperatorAuth
@@ -17,12 +19,24 @@ class OperatorServicer(operator_pb2_grpc.OperatorServiceServicer):
         self.dispatcher = dispatcher
 
     @translate_errors
-    async def CheckOperator(self, request, context):
+    async def CheckOperator(
+        self,
+        request: operator_pb2.CheckOperatorRequest,
+        context: grpc.aio.ServicerContext[
+            operator_pb2.CheckOperatorRequest, operator_pb2.CheckOperatorResponse
+        ],
+    ) -> operator_pb2.CheckOperatorResponse:
         self.auth.require(context)
         return operator_pb2.CheckOperatorResponse()
 
     @translate_errors
-    async def RemoveNode(self, request, context):
+    async def RemoveNode(
+        self,
+        request: operator_pb2.RemoveNodeRequest,
+        context: grpc.aio.ServicerContext[
+            operator_pb2.RemoveNodeRequest, operator_pb2.RemoveNodeResponse
+        ],
+    ) -> operator_pb2.RemoveNodeResponse:
         self.auth.require(context)
         try:
             session = self.registry.by_public_key(request.server_public_key)

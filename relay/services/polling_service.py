@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import grpc
+
 from tokenplace.relay.polling import PollingNodes, PollingRegistration
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors
@@ -14,7 +16,13 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         self.poll_wait_seconds = poll_wait_seconds
 
     @translate_errors
-    async def RegisterPollingNode(self, request, context):
+    async def RegisterPollingNode(
+        self,
+        request: polling_pb2.RegisterPollingNodeRequest,
+        context: grpc.aio.ServicerContext[
+            polling_pb2.RegisterPollingNodeRequest, polling_pb2.RegisterPollingNodeResponse
+        ],
+    ) -> polling_pb2.RegisterPollingNodeResponse:
         registration = PollingRegistration(
             public_key=request.public_key,
             models=[convert.model_from_pb(card) for card in request.models],
@@ -35,15 +43,27 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         return reply
 
     @translate_errors
-    async def UnregisterPollingNode(self, request, context):
+    async def UnregisterPollingNode(
+        self,
+        request: polling_pb2.UnregisterPollingNodeRequest,
+        context: grpc.aio.ServicerContext[
+            polling_pb2.UnregisterPollingNodeRequest, polling_pb2.UnregisterPollingNodeResponse
+        ],
+    ) -> polling_pb2.UnregisterPollingNodeResponse:
         removed = self.nodes.unregister(request.public_key, request.credential)
         return polling_pb2.UnregisterPollingNodeResponse(removed=removed)
 
     @translate_errors
-    async def PollJob(self, request, context):
+    async def PollJob(
+        self,
+        request: polling_pb2.PollJobRequest,
+        context: grpc.aio.ServicerContext[polling_pb2.PollJobRequest, polling_pb2.PollJobResponse],
+    ) -> polling_pb2.PollJobResponse:
         session = self.nodes.authenticate(request.public_key, request.credential)
         asked = request.wait_seconds if request.HasField("wait_seconds") else None
-        wait = min(self.poll_wait_seconds if asked is None else asked, self.poll_wait_seconds)
+        wait: float = min(
+            self.poll_wait_seconds if asked is None else asked, self.poll_wait_seconds
+        )
         remaining = context.time_remaining()
         if remaining is not None:
             wait = min(wait, max(remaining - 0.5, 0))
@@ -56,7 +76,13 @@ class PollingNodeServicer(polling_pb2_grpc.PollingNodeServiceServicer):
         return reply
 
     @translate_errors
-    async def SubmitJobResult(self, request, context):
+    async def SubmitJobResult(
+        self,
+        request: polling_pb2.SubmitJobResultRequest,
+        context: grpc.aio.ServicerContext[
+            polling_pb2.SubmitJobResultRequest, polling_pb2.SubmitJobResultResponse
+        ],
+    ) -> polling_pb2.SubmitJobResultResponse:
         session = self.nodes.authenticate(request.public_key, request.credential)
         outcome = convert.result_from_pb(session.node_id, request.result)
         accepted = self.nodes.submit_result(session, request.result.job_id, outcome)

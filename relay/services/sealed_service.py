@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import grpc
+
 from tokenplace.relay.admission import caller_from_metadata
 from tokenplace.relay.errors import RelayError
 from tokenplace.relay.sealed import SealedRequests
@@ -16,7 +18,13 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
         self.default_reserve = default_reserve
 
     @translate_errors
-    async def SubmitSealed(self, request, context) -> sealed_pb2.SubmitSealedResponse:
+    async def SubmitSealed(
+        self,
+        request: sealed_pb2.SubmitSealedRequest,
+        context: grpc.aio.ServicerContext[
+            sealed_pb2.SubmitSealedRequest, sealed_pb2.SubmitSealedResponse
+        ],
+    ) -> sealed_pb2.SubmitSealedResponse:
         envelope = convert.sealed_from_pb(request.envelope)
         caller = caller_from_metadata(context.invocation_metadata(), self.default_reserve)
         ticket = await self.sealed.metered.admit(caller, envelope.request_id)
@@ -36,13 +44,25 @@ class SealedRequestServicer(sealed_pb2_grpc.SealedRequestServiceServicer):
         )
 
     @translate_errors
-    async def RetrieveSealed(self, request, context) -> sealed_pb2.RetrieveSealedResponse:
+    async def RetrieveSealed(
+        self,
+        request: sealed_pb2.RetrieveSealedRequest,
+        context: grpc.aio.ServicerContext[
+            sealed_pb2.RetrieveSealedRequest, sealed_pb2.RetrieveSealedResponse
+        ],
+    ) -> sealed_pb2.RetrieveSealedResponse:
         return convert.sealed_entry_to_pb(
             self.sealed.retrieve(request.client_public_key, request.request_id)
         )
 
     @translate_errors
-    async def CancelSealed(self, request, context) -> sealed_pb2.CancelSealedResponse:
+    async def CancelSealed(
+        self,
+        request: sealed_pb2.CancelSealedRequest,
+        context: grpc.aio.ServicerContext[
+            sealed_pb2.CancelSealedRequest, sealed_pb2.CancelSealedResponse
+        ],
+    ) -> sealed_pb2.CancelSealedResponse:
         entry = self.sealed.cancel(
             request.client_public_key, request.request_id, request.cancel_token
         )

@@ -74,7 +74,8 @@ def test_the_wheel_holds_one_top_level_package(wheel: Path) -> None:
     assert roots == {"tokenplace"}
     for part in ("v1/node_pb2.py", "gateway/app.py", "relay/server.py", "node/agent.py",
                  "client/relay.py", "cli/main.py", "e2ee/envelope.py",
-                 "relay/store/migrations/script.py.mako"):  # fmt: skip
+                 "relay/store/migrations/script.py.mako", "py.typed",
+                 "v1/inference_pb2_grpc.pyi"):  # fmt: skip
         assert f"tokenplace/{part}" in names, part
 
 
