@@ -44,9 +44,7 @@ def test_committed_generated_code_matches_the_protos(tmp_path: Path) -> None:
 def test_every_proto_has_its_generated_modules_and_stubs() -> None:
     protos = sorted(path.stem for path in (ROOT / "protos" / PACKAGE).glob("*.proto"))
     assert protos, "no .proto files found"
-    expected = {
-        f"{stem}{suffix}" for stem in protos for suffix in SUFFIXES
-    }
+    expected = {f"{stem}{suffix}" for stem in protos for suffix in SUFFIXES}
     assert set(generated_files(ROOT / "protos")) == expected, FIX
 
 
