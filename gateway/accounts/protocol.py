@@ -1,35 +1,19 @@
-"""Requests and responses of Token Router's account routes: whoami, me, keys."""
+"""Requests and responses of Token Router's account routes: whoami, me, keys.
+
+An account, a key and a whoami answer go out as the client's own types
+(`tokenplace.client.types`): the HTTP shape is the domain shape.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Me(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    name: str
-    balance_tokens: int
-    created_at: datetime | None
-
-
-class KeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    prefix: str
-    name: str
-    created_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+from tokenplace.client.types import ApiKey
 
 
 class KeyList(BaseModel):
     object: str = "list"
-    data: list[KeyOut]
+    data: list[ApiKey]
 
 
 class NewKeyIn(BaseModel):
@@ -39,5 +23,5 @@ class NewKeyIn(BaseModel):
 
 
 class NewKey(BaseModel):
-    key: KeyOut
+    key: ApiKey
     secret: str = Field(description="The full API key. Shown only this once: store it now.")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 
-from tokenplace.client.types import WhoAmI
-from tokenplace.gateway.accounts.protocol import KeyList, KeyOut, Me, NewKey, NewKeyIn
+from tokenplace.client.types import Account, ApiKey, WhoAmI
+from tokenplace.gateway.accounts.protocol import KeyList, NewKey, NewKeyIn
 from tokenplace.gateway.callers import caller_of
 from tokenplace.gateway.mounting import API, mount
 from tokenplace.gateway.openapi import error_responses
@@ -28,17 +28,16 @@ async def whoami(request: Request, services: ServicesDep) -> WhoAmI:
     return await services.relay.accounts.whoami(caller_of(request).metadata())
 
 
-@router.get("/me", response_model=Me, responses=ERRORS)
-async def me(request: Request, services: ServicesDep) -> Me:
+@router.get("/me", response_model=Account, responses=ERRORS)
+async def me(request: Request, services: ServicesDep) -> Account:
     """Your account and token balance."""
-    return Me.model_validate(await services.relay.accounts.me(caller_of(request).metadata()))
+    return await services.relay.accounts.me(caller_of(request).metadata())
 
 
 @router.get("/keys", response_model=KeyList, responses=ERRORS)
 async def list_keys(request: Request, services: ServicesDep) -> KeyList:
     """Your API keys, by prefix; secrets are never shown again."""
-    keys = await services.relay.accounts.keys(caller_of(request).metadata())
-    return KeyList(data=[KeyOut.model_validate(key) for key in keys])
+    return KeyList(data=await services.relay.accounts.keys(caller_of(request).metadata()))
 
 
 @router.post("/keys", status_code=201, response_model=NewKey, responses=ERRORS)
@@ -46,11 +45,10 @@ async def create_key(body: NewKeyIn, request: Request, services: ServicesDep) ->
     """Mint a new key; the full secret is in this response only."""
     metadata = caller_of(request).metadata()
     key, secret = await services.relay.accounts.create_key(metadata, body.name)
-    return NewKey(key=KeyOut.model_validate(key), secret=secret)
+    return NewKey(key=key, secret=secret)
 
 
-@router.delete("/keys/{key_id}", response_model=KeyOut, responses=ERRORS)
-async def revoke_key(key_id: str, request: Request, services: ServicesDep) -> KeyOut:
+@router.delete("/keys/{key_id}", response_model=ApiKey, responses=ERRORS)
+async def revoke_key(key_id: str, request: Request, services: ServicesDep) -> ApiKey:
     """Revoke a key: it stops working at once."""
-    revoked = await services.relay.accounts.revoke_key(caller_of(request).metadata(), key_id)
-    return KeyOut.model_validate(revoked)
+    return await services.relay.accounts.revoke_key(caller_of(request).metadata(), key_id)
