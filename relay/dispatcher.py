@@ -20,7 +20,7 @@ from tokenplace.relay.errors import (
     NodeLost,
     RelayError,
 )
-from tokenplace.relay.events import EventBus, JobDispatched, JobFinished, JobOutcomeKind
+from tokenplace.relay.monitoring.events import EventBus, JobDispatched, JobFinished, JobOutcomeKind
 from tokenplace.relay.registry import CancelOrder, NodeSession, Registry, SealedJob
 from tokenplace.relay.watch import ChangeSignal
 

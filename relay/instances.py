@@ -26,7 +26,7 @@ import grpc
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokenplace.relay.accounts import account_row, required_text
+from tokenplace.relay.accounts.keys import account_row, required_text
 from tokenplace.relay.errors import InvalidArgument, RelayError
 from tokenplace.relay.store import SQLStore, as_utc, utc_now
 from tokenplace.relay.store.accounts_schema import (

@@ -16,7 +16,7 @@ import grpc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokenplace.relay.accounts import required_text
+from tokenplace.relay.accounts.keys import required_text
 from tokenplace.relay.errors import InvalidArgument, RelayError
 from tokenplace.relay.instances import (
     InstanceNotFound,

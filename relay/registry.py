@@ -14,7 +14,13 @@ from cryptography.hazmat.primitives import serialization
 
 from tokenplace.e2ee import InvalidPublicKey, load_public_key
 from tokenplace.relay.errors import ModelNotFound, NodeLost, NodeNotFound, NoNodeAvailable
-from tokenplace.relay.events import EventBus, NodeJoined, NodeLeft, NodeOffline, NodeOnline
+from tokenplace.relay.monitoring.events import (
+    EventBus,
+    NodeJoined,
+    NodeLeft,
+    NodeOffline,
+    NodeOnline,
+)
 from tokenplace.relay.slots import SlotPool
 from tokenplace.relay.watch import ChangeSignal
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from tokenplace.relay.admission import Ticket
+from tokenplace.relay.accounts.admission import Ticket
+from tokenplace.relay.accounts.metered import MeteredDispatch
 from tokenplace.relay.dispatcher import Dispatcher, Sealed
 from tokenplace.relay.errors import InvalidArgument, JobCancelled, JobTimedOut, RelayError
-from tokenplace.relay.metered import MeteredDispatch
 from tokenplace.relay.registry import Registry
 from tokenplace.v1 import errors_pb2
 

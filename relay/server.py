@@ -11,22 +11,22 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from tokenplace.relay.accounts import Accounts
-from tokenplace.relay.admission import Admission
-from tokenplace.relay.billing import Billing
+from tokenplace.relay.accounts.admission import Admission
+from tokenplace.relay.accounts.billing import Billing
+from tokenplace.relay.accounts.keys import Accounts
+from tokenplace.relay.accounts.limits import Limits, LimitSettings
+from tokenplace.relay.accounts.metered import MeteredDispatch
 from tokenplace.relay.community import Community
 from tokenplace.relay.config import RelaySettings
 from tokenplace.relay.dispatcher import Dispatcher
-from tokenplace.relay.events import EventBus
 from tokenplace.relay.instances import Instances
 from tokenplace.relay.inventory import Inventory
-from tokenplace.relay.job_log import JobLog
 from tokenplace.relay.join_token import JoinGate
-from tokenplace.relay.limits import Limits, LimitSettings
-from tokenplace.relay.metered import MeteredDispatch
-from tokenplace.relay.metrics import RelayMetrics
-from tokenplace.relay.metrics_http import MetricsHTTPServer
-from tokenplace.relay.monitoring import NodeDirectory, RelayIdentity
+from tokenplace.relay.monitoring.directory import NodeDirectory, RelayIdentity
+from tokenplace.relay.monitoring.events import EventBus
+from tokenplace.relay.monitoring.job_log import JobLog
+from tokenplace.relay.monitoring.metrics import RelayMetrics
+from tokenplace.relay.monitoring.metrics_http import MetricsHTTPServer
 from tokenplace.relay.node_instances import NodeInstances
 from tokenplace.relay.operator_auth import OperatorAuth
 from tokenplace.relay.polling import PollingNodes

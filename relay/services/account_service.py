@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import grpc
 
-from tokenplace.relay.accounts import Account, Accounts, ApiKey, InvalidApiKey
-from tokenplace.relay.admission import caller_from_metadata
-from tokenplace.relay.billing import Billing
+from tokenplace.relay.accounts.admission import caller_from_metadata
+from tokenplace.relay.accounts.billing import Billing
+from tokenplace.relay.accounts.keys import Account, Accounts, ApiKey, InvalidApiKey
 from tokenplace.relay.operator_auth import OperatorAuth
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors

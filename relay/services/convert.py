@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 
 from tokenplace.common.timestamps import to_duration, to_timestamp
 from tokenplace.e2ee import Envelope
-from tokenplace.relay.accounts import Account, ApiKey
+from tokenplace.relay.accounts.keys import Account, ApiKey
 from tokenplace.relay.community import Directory, LeaderboardEntry
 from tokenplace.relay.dispatcher import JobOutcome, Sealed
 from tokenplace.relay.errors import (
@@ -22,7 +22,10 @@ from tokenplace.relay.errors import (
     NodeFailed,
     RelayError,
 )
-from tokenplace.relay.events import (
+from tokenplace.relay.instances import Instance
+from tokenplace.relay.inventory import ProcessingUnit, ProcessingUnitSpec, Software
+from tokenplace.relay.monitoring.directory import ClusterStats, NodeStatus, RelayIdentity
+from tokenplace.relay.monitoring.events import (
     Event,
     JobDispatched,
     JobFinished,
@@ -33,9 +36,6 @@ from tokenplace.relay.events import (
     NodeOnline,
     Stamped,
 )
-from tokenplace.relay.instances import Instance
-from tokenplace.relay.inventory import ProcessingUnit, ProcessingUnitSpec, Software
-from tokenplace.relay.monitoring import ClusterStats, NodeStatus, RelayIdentity
 from tokenplace.relay.registry import CancelOrder, DrainOrder, ModelCard, Outbound, SealedJob
 from tokenplace.relay.sealed import RequestState, SealedEntry
 from tokenplace.v1 import (

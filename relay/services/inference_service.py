@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import grpc
 
 from tokenplace.client.metadata import ReceivedMetadata
-from tokenplace.relay.admission import caller_from_metadata
+from tokenplace.relay.accounts.admission import caller_from_metadata
+from tokenplace.relay.accounts.metered import MeteredDispatch
 from tokenplace.relay.dispatcher import Dispatcher
 from tokenplace.relay.errors import RelayError
-from tokenplace.relay.metered import MeteredDispatch
 from tokenplace.relay.registry import Registry
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.dispatch_stream import DispatchStreamSession

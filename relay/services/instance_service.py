@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import grpc
 
-from tokenplace.relay.accounts import Account, Accounts
+from tokenplace.relay.accounts.keys import Account, Accounts
 from tokenplace.relay.instances import Instances
 from tokenplace.relay.inventory import (
     Inventory,

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import grpc
 
 from tokenplace.common.timestamps import to_duration
-from tokenplace.relay.events import EventBus, Stamped
 from tokenplace.relay.join_token import JoinGate
-from tokenplace.relay.monitoring import NodeDirectory, RelayIdentity
+from tokenplace.relay.monitoring.directory import NodeDirectory, RelayIdentity
+from tokenplace.relay.monitoring.events import EventBus, Stamped
 from tokenplace.relay.operator_auth import OperatorAuth
 from tokenplace.relay.services import convert
 from tokenplace.relay.services.status import translate_errors

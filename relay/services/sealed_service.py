@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from tokenplace.relay.admission import caller_from_metadata
+from tokenplace.relay.accounts.admission import caller_from_metadata
 from tokenplace.relay.errors import RelayError
 from tokenplace.relay.sealed import SealedRequests
 from tokenplace.relay.services import convert

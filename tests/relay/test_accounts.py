@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tokenplace.relay.accounts import (
+from tokenplace.relay.accounts.billing import Billing
+from tokenplace.relay.accounts.keys import (
     KEY_PATTERN,
     AccountExists,
     AccountNotFound,
@@ -22,7 +23,6 @@ from tokenplace.relay.accounts import (
     InvalidApiKey,
     ReservationNotFound,
 )
-from tokenplace.relay.billing import Billing
 from tokenplace.relay.errors import InvalidArgument
 from tokenplace.relay.instances import InstanceNotFound, Instances, InvalidInstanceToken
 from tokenplace.relay.inventory import (

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, inspect, select
 
 import tokenplace.relay.store.accounts_schema  # noqa: F401  (its tables are part of Base.metadata)
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tokenplace.relay.accounts import Accounts
+from tokenplace.relay.accounts.keys import Accounts
 from tokenplace.relay.store import Base, ModelFeedback, SQLStore, utc_now
 from tokenplace.relay.store.migrate import MIGRATIONS_DIR, alembic_config, upgrade, upgrade_engine
 from tokenplace.relay.store.sql import create_engine

@@ -12,7 +12,8 @@ import pytest
 from tokenplace.e2ee import generate_private_key, public_key_b64
 from tokenplace.relay.dispatcher import Dispatcher, JobOutcome, Sealed
 from tokenplace.relay.errors import JobCancelled, JobTimedOut, NodeFailed, NodeLost
-from tokenplace.relay.events import (
+from tokenplace.relay.join_token import JoinGate, JoinTokenInvalid
+from tokenplace.relay.monitoring.events import (
     EventBus,
     JobDispatched,
     JobFinished,
@@ -23,7 +24,6 @@ from tokenplace.relay.events import (
     NodeOnline,
     Stamped,
 )
-from tokenplace.relay.join_token import JoinGate, JoinTokenInvalid
 from tokenplace.relay.polling import PollingNodes, PollingRegistration
 from tokenplace.relay.registry import ModelCard, NodeSession, Registry, SealedJob
 from tokenplace.relay.slots import SlotPool

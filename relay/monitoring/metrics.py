@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from tokenplace.relay.dispatcher import Dispatcher
-from tokenplace.relay.events import (
+from tokenplace.relay.monitoring.events import (
     Event,
     EventBus,
     JobDispatched,
@@ -27,7 +27,7 @@ from tokenplace.relay.events import (
     NodeOffline,
     Stamped,
 )
-from tokenplace.relay.metrics_interceptor import GrpcMetrics, MetricsInterceptor
+from tokenplace.relay.monitoring.metrics_interceptor import GrpcMetrics, MetricsInterceptor
 from tokenplace.relay.registry import Registry
 
 log = logging.getLogger(__name__)

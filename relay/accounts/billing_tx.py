@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, insert, select, update
 
-from tokenplace.relay.accounts import AccountNotFound, InsufficientTokens, ReservationNotFound
+from tokenplace.relay.accounts.keys import AccountNotFound, InsufficientTokens, ReservationNotFound
 from tokenplace.relay.store import utc_now
 from tokenplace.relay.store.accounts_schema import (
     AccountRow,

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tokenplace.relay.events import (
+from tokenplace.relay.monitoring.events import (
     EventBus,
     JobDispatched,
     JobFinished,

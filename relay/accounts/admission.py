@@ -19,10 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tokenplace.client import metadata as keys
 from tokenplace.client.metadata import ReceivedMetadata, metadata_value
-from tokenplace.relay.accounts import Accounts, InvalidApiKey
-from tokenplace.relay.billing import Billing, RequestLog
+from tokenplace.relay.accounts.billing import Billing, RequestLog
+from tokenplace.relay.accounts.keys import Accounts, InvalidApiKey
+from tokenplace.relay.accounts.limits import Lease, Limits
 from tokenplace.relay.errors import RelayError
-from tokenplace.relay.limits import Lease, Limits
 from tokenplace.v1 import errors_pb2
 
 log = logging.getLogger(__name__)

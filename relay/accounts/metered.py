@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from tokenplace.relay.admission import Admission, CallerInfo, Ticket
+from tokenplace.relay.accounts.admission import Admission, CallerInfo, Ticket
 from tokenplace.relay.dispatcher import Dispatcher, JobOutcome, Sealed
 from tokenplace.relay.errors import RelayError
 from tokenplace.relay.registry import Registry

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from tokenplace.relay import billing_tx as tx
-from tokenplace.relay.accounts import (
+from tokenplace.relay.accounts import billing_tx as tx
+from tokenplace.relay.accounts.billing_tx import Settlement
+from tokenplace.relay.accounts.keys import (
     required_text,
 )
-from tokenplace.relay.billing_tx import Settlement
 from tokenplace.relay.errors import InvalidArgument
 from tokenplace.relay.store import SQLStore, as_utc, utc_now
 from tokenplace.relay.store.accounts_schema import LedgerRow

@@ -1,4 +1,4 @@
-"""Accounts and their API keys, on the relay's SQL store. Token billing is relay/billing.py.
+"""Accounts and their API keys, on the relay's SQL store. Token billing is billing.py.
 
 A key is "tp_live_<prefix>_<secret>": the prefix finds the row, the SHA-256 of the full
 key is compared in constant time, and only that digest is stored. The secret is shown

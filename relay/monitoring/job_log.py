@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from tokenplace.relay.events import JobFinished, Stamped
+from tokenplace.relay.monitoring.events import JobFinished, Stamped
 
 log = logging.getLogger("tokenplace.relay.jobs")
 
