@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TypeAlias
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
+from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
+from tokenplace.common.timestamps import to_duration, to_seconds
 from tokenplace.v1 import errors_pb2
 
 ERROR_DOMAIN = "token.place"
@@ -47,10 +48,8 @@ def rich_status(
     info.Pack(error_details_pb2.ErrorInfo(reason=reason_name(reason), domain=ERROR_DOMAIN))
     details = [info]
     if retry_after is not None:
-        delay = duration_pb2.Duration()
-        delay.FromNanoseconds(int(max(retry_after, 0.0) * 1e9))
         retry = any_pb2.Any()
-        retry.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        retry.Pack(error_details_pb2.RetryInfo(retry_delay=to_duration(retry_after)))
         details.append(retry)
     return status_pb2.Status(code=code.value[0], message=message, details=details)
 
@@ -101,7 +100,7 @@ def from_status(status: status_pb2.Status) -> RelayCallError:
             if info.domain == ERROR_DOMAIN:
                 reason = reason_from_name(info.reason)
         elif detail.Unpack(retry):
-            retry_after = retry.retry_delay.ToNanoseconds() / 1e9
+            retry_after = to_seconds(retry.retry_delay)
     code = _CODES.get(status.code, grpc.StatusCode.UNKNOWN)
     return RelayCallError(code, status.message, reason, retry_after)
 

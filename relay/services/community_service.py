@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import grpc
 
 from tokenplace.common.timestamps import to_timestamp
@@ -47,11 +49,10 @@ class CommunityServicer(community_pb2_grpc.CommunityServiceServicer):
         self, request: community_pb2.GetLeaderboardRequest, context: grpc.aio.ServicerContext
     ) -> community_pb2.GetLeaderboardResponse:
         entries = await self.community.leaderboard(request.limit or None)
-        reply = community_pb2.GetLeaderboardResponse(
-            entries=[convert.leaderboard_entry_to_pb(entry) for entry in entries]
+        return community_pb2.GetLeaderboardResponse(
+            entries=[convert.leaderboard_entry_to_pb(entry) for entry in entries],
+            updated=to_timestamp(time.time()),
         )
-        reply.updated.GetCurrentTime()
-        return reply
 
     @translate_errors
     async def SubmitContribution(

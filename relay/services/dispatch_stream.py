@@ -16,6 +16,7 @@ import grpc
 from google.rpc import status_pb2
 
 from tokenplace.client.metadata import ReceivedMetadata
+from tokenplace.common.timestamps import to_seconds
 from tokenplace.relay.errors import JobTimedOut, QueueFull, RelayError
 from tokenplace.relay.services.status import status_of
 from tokenplace.v1 import inference_pb2
@@ -80,9 +81,7 @@ class DispatchStreamSession:
         call_id: int,
         streamed: inference_pb2.StreamedDispatch,
     ) -> None:
-        timeout = (
-            streamed.timeout.ToTimedelta().total_seconds() if streamed.HasField("timeout") else None
-        )
+        timeout = to_seconds(streamed.timeout) if streamed.HasField("timeout") else None
         metadata = [(entry.key, entry.value) for entry in streamed.metadata]
         try:
             async with asyncio.timeout(timeout):
