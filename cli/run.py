@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable
 from typing import Any
 
@@ -74,10 +75,15 @@ async def run_node(flags: dict[str, Any]) -> int:
     from tokenplace.node.agent import NodeAgent, RegistrationRejected
     from tokenplace.node.config import NodeSettings
     from tokenplace.node.engines import create_engine
+    from tokenplace.node.engines.base import EngineUnavailable
     from tokenplace.node.http_agent import HttpNodeAgent
 
     settings = NodeSettings(**flags)
-    engine = await asyncio.to_thread(create_engine, settings)
+    try:
+        engine = await asyncio.to_thread(create_engine, settings)
+    except EngineUnavailable as unavailable:  # the operator's to fix: one line, no traceback
+        print(f"tokenplace node: {unavailable}", file=sys.stderr, flush=True)
+        return 2
     key = load_or_create_private_key(settings.key_path)
     agent: NodeAgent | HttpNodeAgent
     if settings.gateway:

@@ -7,6 +7,7 @@ sequences and cancellation exactly as a real engine would. Not a model.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from tokenplace.node.engines.base import (
     Generation,
@@ -14,6 +15,9 @@ from tokenplace.node.engines.base import (
     GenerationRequest,
     ModelCard,
 )
+
+if TYPE_CHECKING:
+    from tokenplace.node.config import NodeSettings
 
 ECHO_MODEL = ModelCard(id="echo", owned_by="token.place", created=1_700_000_000)
 
@@ -27,6 +31,14 @@ class EchoEngine:
         self.token_delay_seconds = token_delay_seconds
         self.model = ModelCard(
             id=model_id, owned_by=ECHO_MODEL.owned_by, created=ECHO_MODEL.created
+        )
+
+    @classmethod
+    def from_settings(cls, settings: NodeSettings) -> EchoEngine:
+        return cls(
+            slots=settings.slots,
+            token_delay_seconds=settings.echo_token_delay_seconds,
+            model_id=settings.model_id or ECHO_MODEL.id,
         )
 
     def generate(self, request: GenerationRequest, cancelled: threading.Event) -> Generation:
