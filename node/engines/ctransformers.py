@@ -13,7 +13,10 @@ from September 2023, so the engine works around three things:
   which gives cancellation between tokens, stop strings and real token counts.
 
 One `LLM` per slot: each holds its own KV cache and token history and is not
-thread-safe. Its C calls release the GIL, so slots run in parallel.
+thread-safe. Its C calls release the GIL, so slots run in parallel. Their threads
+must not outnumber the cores: this ggml's threads spin at every barrier, and two
+2-thread slots on 2 cores stalled each other (two concurrent 64-token answers took
+20 s instead of 1.5 s); so past the core count each slot gets its share of cores.
 """
 
 from __future__ import annotations
@@ -108,7 +111,10 @@ class CTransformersEngine:
             i for i in controls if tok.token_text(i) in END_OF_TURN_TEXTS
         }
         rewritten = rewritten_model(model_path, cache_dir or default_cache_dir())
-        config = config_class(context_length=n_ctx, threads=n_threads, batch_size=PROMPT_BATCH)
+        self.threads_per_slot = threads_per_slot(slots, n_threads)
+        config = config_class(
+            context_length=n_ctx, threads=self.threads_per_slot, batch_size=PROMPT_BATCH
+        )
         library = cpu_library()
         self._pool: queue.Queue[Any] = queue.Queue()
         for _ in range(slots):
@@ -199,6 +205,12 @@ class CTransformersEngine:
                 llm.eval([token])
         text += decoder.flush()
         return Generation(text, finish, len(plan.prompt), generated)
+
+
+def threads_per_slot(slots: int, n_threads: int) -> int:
+    """n_threads, unless all slots at once would run more threads than there are cores."""
+    cores = os.cpu_count() or 1
+    return n_threads if slots * n_threads <= cores else max(1, cores // slots)
 
 
 def _sample(llm: Any, plan: _Plan, seeds: random.Random) -> int:
