@@ -1,8 +1,8 @@
 """CTransformersEngine: GGUF models through ctransformers 0.2.27 (no compiler needed).
 
 ctransformers ships prebuilt CPU libraries, so it installs in seconds where
-llama-cpp-python builds for minutes; it generates 5-10% slower. Its llama.cpp is
-from September 2023, so the engine works around three things:
+llama-cpp-python builds for minutes; it generates ~8% slower (`make bench`). Its
+llama.cpp is from September 2023, so the engine works around three things:
 
 - the GGUF is rewritten once into a cache (gguf_files/ctransformers_rewrite.py),
   so the old loader accepts it;
