@@ -21,7 +21,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml setup.py Makefile scripts/install_engine.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ctransformers]'
 	scripts/install_engine.sh $(BIN)/python
 	touch $(STAMP)
 

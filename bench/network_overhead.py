@@ -28,6 +28,11 @@ Everything is measured against a baseline taken in the same run, on the same mac
   run by run, never at once (2 cores), after one untimed warm-up each, so load from
   outside the benchmark lands on both alike. Ratio = median network / median direct.
   Target: >= 0.95.
+* Engines side by side. ``CTransformersEngine`` (``--engine ctransformers``) with the
+  same model, settings (one slot, the same thread count) and request, loaded in this
+  process too, runs directly as a third side of the same rotation; its row gives its
+  median tokens/s and the ratio to llama.cpp's direct median of the same run. No
+  target: it is there to choose an engine by. Where it cannot load, the row says why.
 
 A second table gives the CPU time each process spends per echo request, and how many
 times its threads went to sleep and were woken again (voluntary context switches), from
@@ -525,12 +530,21 @@ class GenerationRuns:
         return statistics.median(self.tokens_per_second)
 
 
-def load_smollm2() -> Engine:
+def load_smollm2(engine: str = "llama_cpp") -> Engine:
     from tokenplace.node.config import NodeSettings
-    from tokenplace.node.engines.llama_cpp import LlamaCppEngine
+    from tokenplace.node.engines import create_engine
 
-    # The same settings a `tokenplace node --engine llama_cpp --slots 1` builds.
-    return LlamaCppEngine.from_settings(NodeSettings(engine="llama_cpp", slots=1))
+    # The same settings a `tokenplace node --engine ENGINE --slots 1` builds.
+    return create_engine(NodeSettings(engine=engine, slots=1))
+
+
+@dataclass
+class GenerationResult:
+    direct: GenerationRuns
+    network: GenerationRuns
+    # CTransformersEngine in this process; None (and why) where it could not load.
+    ctransformers: GenerationRuns | None
+    ctransformers_unavailable: str | None = None
 
 
 def generate_directly(engine: Engine, request: GenerationRequest) -> tuple[int, float, str]:
@@ -550,35 +564,52 @@ def generate_via_network(client: httpx.Client, body: dict[str, Any]) -> tuple[in
     return completion["usage"]["completion_tokens"], seconds, completion["choices"][0]["text"]
 
 
-def measure_generation(
-    network: Network, job: JobRequest, runs: int
-) -> tuple[GenerationRuns, GenerationRuns]:
-    """Alternate in-process and full-stack runs of `job`, one at a time, after a warm-up.
+def measure_generation(network: Network, job: JobRequest, runs: int) -> GenerationResult:
+    """Rotate in-process and full-stack runs of `job`, one at a time, after a warm-up.
 
-    Alternating (and swapping which goes first) spreads any load from outside this
-    benchmark evenly over both sides; the idle side holds its model but uses no CPU.
+    Rotating which side goes first spreads any load from outside this benchmark
+    evenly over the sides; an idle side holds its model but uses no CPU.
     """
     request = to_generation_request(job)  # exactly what the node hands its engine
     body = {"model": job.model, "prompt": job.prompt, **job.options.model_dump(exclude_none=True)}
     engine = load_smollm2()
-    direct, through_network = GenerationRuns(), GenerationRuns()
+    other, unavailable = load_ctransformers()
+    result = GenerationResult(GenerationRuns(), GenerationRuns(), None, unavailable)
     try:
         network.start_node("llama_cpp")
         timeout = GENERATION_TIMEOUT_S
         with httpx.Client(base_url=network.base_url, timeout=timeout, trust_env=False) as client:
+            sides: list[tuple[GenerationRuns, Callable[[], tuple[int, float, str]]]] = [
+                (result.direct, lambda: generate_directly(engine, request)),
+                (result.network, lambda: generate_via_network(client, body)),
+            ]
+            if other is not None:
+                result.ctransformers = GenerationRuns()
+                sides.append((result.ctransformers, lambda: generate_directly(other, request)))
             for number in range(runs + 1):  # run 0 is the warm-up
                 progress(f"generation run {number}/{runs}" + (" (warm-up)" if not number else ""))
-                sides = [
-                    (direct, lambda: generate_directly(engine, request)),
-                    (through_network, lambda: generate_via_network(client, body)),
-                ]
-                for runs_of_side, generate in sides[:: 1 if number % 2 else -1]:
+                first = number % len(sides)
+                for runs_of_side, generate in sides[first:] + sides[:first]:
                     tokens, seconds, text = generate()
                     if number:
                         runs_of_side.add(tokens, seconds, text)
     finally:
         engine.close()
-    return direct, through_network
+        if other is not None:
+            other.close()
+    return result
+
+
+def load_ctransformers() -> tuple[Engine | None, str | None]:
+    """The ctransformers engine as `tokenplace node --engine ctransformers` builds it, or
+    None and the one-line reason it cannot load here."""
+    from tokenplace.node.engines.base import EngineUnavailable
+
+    try:
+        return load_smollm2("ctransformers"), None
+    except EngineUnavailable as unavailable:
+        progress(f"ctransformers: {unavailable}")
+        return None, str(unavailable)
 
 
 # --- report -----------------------------------------------------------------------------
@@ -633,6 +664,15 @@ def latency_rows(echo: EchoResult) -> list[list[str]]:
     return rows
 
 
+def ctransformers_row(generation: GenerationResult, max_tokens: int) -> list[str]:
+    label = f"SmolLM2 ctransformers generation tok/s ({max_tokens} tok)"
+    if generation.ctransformers is None:
+        return [label, "unavailable", "-", "-", "-", "-"]
+    median = generation.ctransformers.median
+    ratio = median / generation.direct.median
+    return [label, f"{median:.1f}", "-", f"x{ratio:.3f} of llama.cpp", "-", "-"]
+
+
 def generation_row(direct: GenerationRuns, network: GenerationRuns, max_tokens: int) -> list[str]:
     ratio = network.median / direct.median
     return [
@@ -678,8 +718,7 @@ def cpu_busy_share(seconds: float = 1.0) -> float | None:
 class Report:
     plan: Plan
     echo: EchoResult
-    direct: GenerationRuns
-    network: GenerationRuns
+    generation: GenerationResult
     floor: transport_floor.Floor
     busy_before: float | None
     busy_after: float | None
@@ -712,7 +751,8 @@ def header_lines(report: Report) -> list[str]:
         f"echo: {plan.rounds} rounds x {plan.requests} requests per mode after "
         f"{plan.warmup} warm-up, loopback, keep-alive HTTP; values are medians over rounds",
         f"generation: completion at temperature 0, max_tokens {plan.max_tokens}, "
-        f"{plan.generation_runs} runs + 1 warm-up per side, alternating, median",
+        f"{plan.generation_runs} runs + 1 warm-up per side, rotating, median; "
+        "the same thread count for both engines",
     ]
     busy = [share for share in (report.busy_before, report.busy_after) if share is not None]
     if busy:
@@ -724,14 +764,16 @@ def header_lines(report: Report) -> list[str]:
 
 
 def render(report: Report) -> str:
+    generation, max_tokens = report.generation, report.plan.max_tokens
     main_table = format_table(
         ["metric", "direct", "network", "added/ratio", "target", "result"],
         [
             *latency_rows(report.echo),
-            generation_row(report.direct, report.network, report.plan.max_tokens),
+            generation_row(generation.direct, generation.network, max_tokens),
+            ctransformers_row(generation, max_tokens),
         ],
     )
-    notes = generation_notes(report.direct, report.network, report.plan.max_tokens)
+    notes = generation_notes(generation, max_tokens)
     return "\n".join(
         [
             *header_lines(report),
@@ -757,13 +799,18 @@ def floor_note(report: Report) -> str:
     )
 
 
-def generation_notes(direct: GenerationRuns, network: GenerationRuns, max_tokens: int) -> list[str]:
+def generation_notes(generation: GenerationResult, max_tokens: int) -> list[str]:
     notes = []
+    direct, network, other = generation.direct, generation.network, generation.ctransformers
     counts = {*direct.completion_tokens, *network.completion_tokens}
     if counts != {max_tokens}:
         notes.append(f"note: completion_tokens varied or stopped early: {sorted(counts)}")
     if direct.text != network.text:
         notes.append("note: direct and network generations differ (they should be identical)")
+    if other is None:
+        notes.append(f"note: ctransformers could not run: {generation.ctransformers_unavailable}")
+    elif set(other.completion_tokens) != {max_tokens}:
+        notes.append(f"note: ctransformers stopped early: {sorted(set(other.completion_tokens))}")
     return notes
 
 
@@ -777,7 +824,7 @@ def latency_json(rounds: LatencyRounds) -> dict[str, Any]:
 
 
 def as_json(report: Report) -> dict[str, Any]:
-    echo, direct, network = report.echo, report.direct, report.network
+    echo, direct, network = report.echo, report.generation.direct, report.generation.network
     modes = ("direct", "plaintext", "plaintext_stdlib", "encrypted", "client_seal", "client_open")
     latency = {mode: latency_json(getattr(echo, mode)) for mode in modes}
     return {
@@ -810,11 +857,30 @@ def as_json(report: Report) -> dict[str, Any]:
                 for d, n in zip(direct.tokens_per_second, network.tokens_per_second, strict=True)
             ),
             "completion_tokens": direct.completion_tokens + network.completion_tokens,
+            "ctransformers": ctransformers_json(report.generation),
         },
         "targets": {
             "added_p50_ms": ADDED_P50_TARGET_MS,
             "generation_ratio": GENERATION_RATIO_TARGET,
         },
+    }
+
+
+def ctransformers_json(generation: GenerationResult) -> dict[str, Any]:
+    runs = generation.ctransformers
+    if runs is None:
+        return {"unavailable": generation.ctransformers_unavailable}
+    llama = generation.direct.tokens_per_second
+    return {
+        "direct_tokens_per_second": runs.tokens_per_second,
+        "direct_median": runs.median,
+        "ratio_to_llama_cpp_direct": runs.median / generation.direct.median,
+        # Run i of each engine ran in the same rotation: a pairing-based estimate too.
+        "paired_ratio_median": statistics.median(
+            c / d for d, c in zip(llama, runs.tokens_per_second, strict=True)
+        ),
+        "completion_tokens": runs.completion_tokens,
+        "same_text_as_llama_cpp": runs.text == generation.direct.text,
     }
 
 
@@ -842,11 +908,14 @@ def run(plan: Plan) -> Report:
         network.stop_node(echo_node, ECHO_MODEL)
         progress("transport floor: bare gRPC and HTTP hops")
         floor = transport_floor.measure(plan.floor)
-        progress("generation: SmolLM2 in this process and through a llama_cpp node")
-        direct, through_network = measure_generation(network, job, plan.generation_runs)
+        progress(
+            "generation: SmolLM2 in this process (llama.cpp and ctransformers) "
+            "and through a llama_cpp node"
+        )
+        generation = measure_generation(network, job, plan.generation_runs)
     seconds = time.monotonic() - started
     busy_after = cpu_busy_share()
-    return Report(plan, echo, direct, through_network, floor, busy_before, busy_after, seconds)
+    return Report(plan, echo, generation, floor, busy_before, busy_after, seconds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from tokenplace.cli.logs import LOG_FORMATS, configure_logging
 from tokenplace.cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
 from tokenplace.cli.roles import missing_role
 from tokenplace.cli.stop import StopRequest
+from tokenplace.node.engines.registry import engine_names
 
 SWITCH_INTERVAL_SECONDS = 0.0005
 
@@ -40,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="gateway port, default 8000 (TOKENPLACE_GATEWAY_PORT); 0: a free port",
     )
-    up.add_argument("--engine", choices=["llama_cpp", "echo"], help="default llama_cpp")
+    engines = engine_names()  # the installed engines' entry points; none is imported
+    up.add_argument("--engine", choices=engines, help="default llama_cpp (TOKENPLACE_NODE_ENGINE)")
     up.add_argument("--metrics-port", type=metrics_port, help=METRICS_PORT_HELP)
 
     relay = commands.add_parser("relay", help="run the relay (gRPC control plane)")
@@ -60,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="reach the network over HTTP only, through this gateway URL "
         "(register, long-poll, post sealed answers) instead of a gRPC stream",
     )
-    node.add_argument("--engine", choices=["llama_cpp", "echo"])
+    node.add_argument(
+        "--engine", choices=engines, help="default llama_cpp (TOKENPLACE_NODE_ENGINE)"
+    )
     node.add_argument("--model-path", help="a GGUF file (default: bundled SmolLM2)")
     node.add_argument("--slots", type=int, help="concurrent jobs (TOKENPLACE_NODE_SLOTS)")
     node.add_argument("--key-path", help="the node's RSA key (created 0600 if absent)")

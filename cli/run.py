@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -83,6 +84,7 @@ async def run_node(flags: dict[str, Any], stop: StopRequest, ready_fd: int | Non
     from tokenplace.node.agent import NodeAgent, RegistrationRejected
     from tokenplace.node.config import NodeSettings
     from tokenplace.node.engines import create_engine
+    from tokenplace.node.engines.base import EngineUnavailable
     from tokenplace.node.polling_agent import PollingNodeAgent
 
     settings = NodeSettings(**flags)
@@ -92,6 +94,9 @@ async def run_node(flags: dict[str, Any], stop: StopRequest, ready_fd: int | Non
         )
     except Stopped:
         return 0
+    except EngineUnavailable as unavailable:  # the operator's to fix: one line, no traceback
+        print(f"tokenplace node: {unavailable}", file=sys.stderr, flush=True)
+        return 2
     try:
         key = load_or_create_private_key(settings.key_path)
         agent: NodeAgent | PollingNodeAgent

@@ -25,3 +25,13 @@ async def echo_network(network: LocalNetwork) -> LocalNetwork:
     await network.start_node()
     await network.start_gateway()
     return network
+
+
+@pytest.fixture(scope="session")
+def xdg_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An XDG_CACHE_HOME for the whole session, never the user's ~/.cache.
+
+    The ctransformers engine keeps its rewritten copy of a model there (~2.5 s to
+    make): engines built in process and `tokenplace node` subprocesses share it.
+    """
+    return tmp_path_factory.mktemp("xdg-cache")

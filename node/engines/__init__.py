@@ -1,21 +1,17 @@
-"""Model engines behind one interface (see base.Engine)."""
+"""Model engines behind one interface (see base.Engine), found by name in registry."""
 
 from __future__ import annotations
 
-from tokenplace.node.config import NodeSettings
+from typing import TYPE_CHECKING
+
 from tokenplace.node.engines.base import Engine
+from tokenplace.node.engines.registry import load_engine_factory
+
+if TYPE_CHECKING:
+    from tokenplace.node.config import NodeSettings
 
 
 def create_engine(settings: NodeSettings) -> Engine:
-    """Build the engine the settings ask for; the real model loads here, not at import."""
-    if settings.engine == "echo":
-        from tokenplace.node.engines.echo import EchoEngine
-
-        return EchoEngine(
-            slots=settings.slots,
-            token_delay_seconds=settings.echo_token_delay_seconds,
-            model_id=settings.model_id or "echo",
-        )
-    from tokenplace.node.engines.llama_cpp import LlamaCppEngine
-
-    return LlamaCppEngine.from_settings(settings)
+    """Build the engine the settings name: its module is imported and its model loaded
+    here, not before. Raises EngineUnavailable (one line) for what the operator must fix."""
+    return load_engine_factory(settings.engine).from_settings(settings)

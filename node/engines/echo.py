@@ -7,6 +7,7 @@ sequences and cancellation exactly as a real engine would. Not a model.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Literal
 
 from tokenplace.node.engines.base import (
     Generation,
@@ -14,6 +15,9 @@ from tokenplace.node.engines.base import (
     GenerationRequest,
     ModelCard,
 )
+
+if TYPE_CHECKING:
+    from tokenplace.node.config import NodeSettings
 
 ECHO_MODEL = ModelCard(id="echo", owned_by="token.place", created=1_700_000_000)
 
@@ -29,6 +33,14 @@ class EchoEngine:
             id=model_id, owned_by=ECHO_MODEL.owned_by, created=ECHO_MODEL.created
         )
 
+    @classmethod
+    def from_settings(cls, settings: NodeSettings) -> EchoEngine:
+        return cls(
+            slots=settings.slots,
+            token_delay_seconds=settings.echo_token_delay_seconds,
+            model_id=settings.model_id or ECHO_MODEL.id,
+        )
+
     def generate(self, request: GenerationRequest, cancelled: threading.Event) -> Generation:
         source = _prompt_text(request)
         words = ("echo: " + _last_user_text(request)).split()
@@ -41,7 +53,7 @@ class EchoEngine:
             if _hit_stop(" ".join(emitted), request.stop):
                 text = _cut_at_stop(" ".join(emitted), request.stop)
                 return Generation(text, "stop", len(source.split()), len(emitted))
-        finish = "length" if limit < len(words) else "stop"
+        finish: Literal["stop", "length"] = "length" if limit < len(words) else "stop"
         return Generation(" ".join(emitted), finish, len(source.split()), len(emitted))
 
     def _interrupted(self, cancelled: threading.Event) -> bool:

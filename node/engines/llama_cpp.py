@@ -12,20 +12,29 @@ from __future__ import annotations
 import queue
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tokenplace.node.config import NodeSettings
 from tokenplace.node.engines.base import (
     ContextTooLong,
+    EngineUnavailable,
     Generation,
     GenerationCancelled,
     GenerationRequest,
     ModelCard,
 )
-from tokenplace.node.engines.bundled import SMOLLM2, bundled_model_path
+from tokenplace.node.engines.bundled import model_file
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 # create_chat_completion's default; OpenAI's 1.0 is too hot for small models.
 DEFAULT_CHAT_TEMPERATURE = 0.2
+NOT_INSTALLED = (
+    "the llama_cpp engine is not installed (no module 'llama_cpp'): run "
+    "scripts/install_engine.sh PYTHON (`make install` does; it builds llama-cpp-python "
+    "with GGML_NATIVE=OFF), or use --engine ctransformers"
+)
 
 
 def _disable_extra_buffers() -> None:
@@ -70,8 +79,11 @@ class LlamaCppEngine:
     def __init__(
         self, model_path: Path, card: ModelCard, slots: int, n_threads: int, n_ctx: int
     ) -> None:
-        import llama_cpp
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        try:
+            import llama_cpp
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError:
+            raise EngineUnavailable(NOT_INSTALLED) from None
 
         _disable_extra_buffers()
         self.version = llama_cpp.__version__
@@ -80,19 +92,15 @@ class LlamaCppEngine:
         self.n_ctx = n_ctx
         self._pool: queue.Queue[Any] = queue.Queue()
         for _ in range(slots):
-            llm = llama_cpp.Llama(
-                model_path=str(model_path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                verbose=False,
-            )
-            self._pool.put(llm)
+            self._pool.put(_load(llama_cpp.Llama, model_path, n_ctx, n_threads))
         self._cold: set[int] = {id(llm) for llm in self._pool.queue}
         sample = self._pool.queue[0]
         template = sample.metadata.get("tokenizer.chat_template")
         if not template:
-            raise ValueError(f"{model_path} has no chat template; it cannot serve chat")
+            raise EngineUnavailable(
+                f"{model_path.name} has no chat template, so it cannot serve chat: "
+                "use an instruction-tuned GGUF that carries one"
+            )
         eos, bos = sample.token_eos(), sample.token_bos()
         self._formatter = Jinja2ChatFormatter(
             template=template,
@@ -103,13 +111,7 @@ class LlamaCppEngine:
 
     @classmethod
     def from_settings(cls, settings: NodeSettings) -> LlamaCppEngine:
-        if settings.model_path is None:
-            path, card = bundled_model_path(), SMOLLM2
-            if settings.model_id:
-                card = ModelCard(settings.model_id, card.owned_by, card.created)
-        else:
-            path = settings.model_path
-            card = ModelCard(settings.model_id or path.stem, "local", int(path.stat().st_mtime))
+        path, card = model_file(settings)
         return cls(path, card, settings.slots, settings.n_threads, settings.n_ctx)
 
     def generate(self, request: GenerationRequest, cancelled: threading.Event) -> Generation:
@@ -175,9 +177,27 @@ class LlamaCppEngine:
             self._pool.get_nowait().close()
 
 
-def _template_message(message: dict[str, Any]) -> dict[str, Any]:
+def _load(llama_class: Any, model_path: Path, n_ctx: int, n_threads: int) -> Any:
+    try:
+        return llama_class(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
+    except ValueError:  # "Failed to load model from file": llama.cpp says no more
+        raise EngineUnavailable(
+            f"llama.cpp cannot load {model_path} (it gives no reason): "
+            "check that it is a GGUF model file llama.cpp supports"
+        ) from None
+
+
+def _template_message(message: dict[str, Any]) -> ChatCompletionRequestMessage:
     role = "system" if message["role"] == "developer" else message["role"]
-    return {"role": role, "content": message.get("content") or ""}
+    return cast(
+        "ChatCompletionRequestMessage", {"role": role, "content": message.get("content") or ""}
+    )
 
 
 def _token_text(llm: Any, token: int) -> str:
