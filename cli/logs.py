@@ -72,3 +72,4 @@ def configure_logging(level: str, log_format: str = "text") -> None:
     # grpc and uvicorn are chatty at DEBUG; their access logs would carry paths only.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll otherwise
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one per plugin

@@ -7,7 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tokenplace.cli import event_loop
+from pydantic import ValidationError
+
+from tokenplace.cli import event_loop, settings_errors
 from tokenplace.cli.admin import add_admin_parser
 from tokenplace.cli.logs import LOG_FORMATS, configure_logging
 from tokenplace.cli.metrics_flag import METRICS_PORT_HELP, metrics_port, relay_metrics_port
@@ -116,7 +118,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
         # First, before anything starts: a signal at any moment asks for a graceful stop.
         stop = StopRequest()
         stop.install(args.lifeline_fd)
-        return await _run(args, stop)
+        try:
+            return await _run(args, stop)
+        except ValidationError as invalid:  # a flag or TOKENPLACE_* variable
+            print(settings_errors.describe(args.command, invalid), file=sys.stderr)
+            return 2
     if args.command == "admin":
         from tokenplace.cli.admin import run_admin
 
