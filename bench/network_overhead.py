@@ -57,7 +57,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,6 +84,9 @@ from tokenplace.node.engines.echo import EchoEngine
 from tokenplace.node.jobs import to_generation_request
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# How a network's children start the `tokenplace` CLI unless told otherwise: this
+# interpreter, so this checkout's code.
+TOKENPLACE = (sys.executable, "-m", "tokenplace.cli.main")
 ECHO_MODEL = "echo"
 CHAT_MESSAGES = [{"role": "user", "content": "What is the capital of Germany?"}]
 ECHO_ANSWER = "echo: What is the capital of Germany?"
@@ -173,11 +176,18 @@ class Child:
 
 
 class Network:
-    """Relay, gateway and nodes as `tokenplace` child processes on loopback ports."""
+    """Relay, gateway and nodes as `tokenplace` child processes on loopback ports.
 
-    def __init__(self, workdir: Path, repo: Path = REPO_ROOT) -> None:
+    `command` starts the CLI (by default this checkout's, with this interpreter); the
+    children run in `repo`, the checkout whose code that command runs.
+    """
+
+    def __init__(
+        self, workdir: Path, repo: Path = REPO_ROOT, command: Sequence[str] = TOKENPLACE
+    ) -> None:
         self.workdir = workdir
-        self.repo = repo  # the checkout whose code the children run
+        self.repo = repo
+        self.command = list(command)
         self.relay_address = f"127.0.0.1:{free_port()}"
         self.gateway_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.gateway_port}"
@@ -196,7 +206,7 @@ class Network:
 
     def spawn(self, name: str, argv: list[str]) -> Child:
         log_path = self.workdir / f"{name}.log"
-        command = [sys.executable, "-m", "tokenplace.cli.main", "--log-level", "WARNING", *argv]
+        command = [*self.command, "--log-level", "WARNING", *argv]
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=self.repo, env=self.env
@@ -268,10 +278,12 @@ def wait_for(
 
 
 @contextmanager
-def running_network(repo: Path = REPO_ROOT) -> Iterator[Network]:
+def running_network(
+    repo: Path = REPO_ROOT, command: Sequence[str] = TOKENPLACE
+) -> Iterator[Network]:
     """A relay and a gateway running `repo`'s code; nodes are started by the caller."""
     with tempfile.TemporaryDirectory(prefix="tokenplace-bench-") as workdir:
-        network = Network(Path(workdir), repo)
+        network = Network(Path(workdir), repo, command)
         try:
             network.start_relay()
             network.start_gateway()
@@ -514,6 +526,11 @@ def story_job(max_tokens: int) -> JobRequest:
     return JobRequest(model=SMOLLM2.id, prompt=STORY_PROMPT, options=options)
 
 
+def completion_body(job: JobRequest) -> dict[str, Any]:
+    """`job` as the body of a POST /v1/completions."""
+    return {"model": job.model, "prompt": job.prompt, **job.options.model_dump(exclude_none=True)}
+
+
 @dataclass
 class GenerationRuns:
     tokens_per_second: list[float] = field(default_factory=list)
@@ -571,7 +588,7 @@ def measure_generation(network: Network, job: JobRequest, runs: int) -> Generati
     evenly over the sides; an idle side holds its model but uses no CPU.
     """
     request = to_generation_request(job)  # exactly what the node hands its engine
-    body = {"model": job.model, "prompt": job.prompt, **job.options.model_dump(exclude_none=True)}
+    body = completion_body(job)
     engine = load_smollm2()
     other, unavailable = load_ctransformers()
     result = GenerationResult(GenerationRuns(), GenerationRuns(), None, unavailable)
@@ -743,24 +760,37 @@ def _usage_row(label: str, per_request: dict[str, float], cell: str) -> list[str
     return [label, *cells, total]
 
 
+def machine_summary() -> str:
+    info = machine()
+    return (
+        f"{info['cpus']} CPUs, {info['processor']}, "
+        f"Python {info['python']} on {info['event_loop']}, {info['platform']}"
+    )
+
+
+def busy_lines(before: float | None, after: float | None, seconds: float) -> list[str]:
+    """How busy other work kept the CPUs around a run, and a warning if too busy."""
+    busy = [share for share in (before, after) if share is not None]
+    lines = []
+    if busy:
+        shown = "/".join(f"{share:.0%}" for share in busy)
+        lines.append(f"other CPU use just before/after: {shown}; total {seconds:.0f} s")
+    if any(share > BUSY_SHARE for share in busy):
+        lines.append("WARNING: other work was using these CPUs; expect noisy numbers")
+    return lines
+
+
 def header_lines(report: Report) -> list[str]:
-    info, plan = machine(), report.plan
-    lines = [
-        f"token.place network overhead - {info['cpus']} CPUs, {info['processor']}, "
-        f"Python {info['python']} on {info['event_loop']}, {info['platform']}",
+    plan = report.plan
+    return [
+        f"token.place network overhead - {machine_summary()}",
         f"echo: {plan.rounds} rounds x {plan.requests} requests per mode after "
         f"{plan.warmup} warm-up, loopback, keep-alive HTTP; values are medians over rounds",
         f"generation: completion at temperature 0, max_tokens {plan.max_tokens}, "
         f"{plan.generation_runs} runs + 1 warm-up per side, rotating, median; "
         "the same thread count for both engines",
+        *busy_lines(report.busy_before, report.busy_after, report.seconds),
     ]
-    busy = [share for share in (report.busy_before, report.busy_after) if share is not None]
-    if busy:
-        shown = "/".join(f"{share:.0%}" for share in busy)
-        lines.append(f"other CPU use just before/after: {shown}; total {report.seconds:.0f} s")
-    if any(share > BUSY_SHARE for share in busy):
-        lines.append("WARNING: other work was using these CPUs; expect noisy numbers")
-    return lines
 
 
 def render(report: Report) -> str:
