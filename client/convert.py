@@ -139,11 +139,7 @@ def job_result_pb(
     if failure is not None:
         result.failure.reason = failure_reason(failure)
     elif response is not None:
-        result.response.CopyFrom(
-            common_pb2.Envelope(
-                ciphertext=response.ciphertext, cipherkey=response.cipherkey, iv=response.iv
-            )
-        )
+        result.response.CopyFrom(envelope_pb("", "", response))  # the relay routes by job_id
     return result
 
 

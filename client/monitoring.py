@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from tokenplace.client import convert
 from tokenplace.client.errors import RelayCallError, RelayUnreachable, from_rpc_error
 from tokenplace.client.metadata import Metadata, operator_metadata
+from tokenplace.client.rpc import call
 from tokenplace.client.types import ClusterStats, MonitoringEvent, NodeStatus, RelayStatus
 from tokenplace.v1 import monitoring_pb2, monitoring_pb2_grpc
 
@@ -68,12 +69,15 @@ class MonitoringClient:
         self, rpc: Callable[..., Awaitable[T]], request: Message, metadata: Metadata = ()
     ) -> T:
         try:
-            return await rpc(request, timeout=self.timeout_seconds, metadata=metadata)
-        except grpc.aio.AioRpcError as error:
-            raise self._error(error) from None
+            return await call(rpc, request, timeout_seconds=self.timeout_seconds, metadata=metadata)
+        except RelayCallError as failure:
+            raise self._unreachable_or(failure) from None
 
     def _error(self, error: grpc.aio.AioRpcError) -> RelayCallError:
-        failure = from_rpc_error(error)
+        return self._unreachable_or(from_rpc_error(error))
+
+    def _unreachable_or(self, failure: RelayCallError) -> RelayCallError:
+        """RelayUnreachable for a failure with no reason that means the relay is not there."""
         if failure.code in UNREACHABLE_CODES and not failure.reason:
             return RelayUnreachable(
                 self.address, failure.code, failure.message or failure.code.name
